@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,3 +15,67 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"recorded data not found at {SHARED_DATA}; tests need it")
     return SHARED_DATA
+
+
+def _reset_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
+    from argus.storage.db import create_db_engine
+
+    engine = create_db_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path) -> str:
+    """An empty database: embedded SQLite, then the PostgreSQL of CI.
+
+    PostgreSQL is used when ARGUS_TEST_DATABASE_URL is set; in CI (CI=true) a
+    missing variable fails the test instead of skipping it.
+    """
+    from argus.storage import db
+
+    db._ENGINES.clear()
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'argus.db'}"
+    url = os.environ.get("ARGUS_TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("ARGUS_TEST_DATABASE_URL is not set; CI must test PostgreSQL")
+        pytest.skip("ARGUS_TEST_DATABASE_URL is not set")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def engine(database_url):
+    """A migrated engine on an empty database."""
+    from argus.storage.db import create_db_engine, migrate
+
+    engine = create_db_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def argus_env(database_url, tmp_path, monkeypatch) -> str:
+    """Point the ARGUS settings at an empty database and a scratch home folder."""
+    for key in list(os.environ):
+        if key.startswith("ARGUS_") and key != "ARGUS_TEST_DATABASE_URL":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("ARGUS_DATABASE_URL", database_url)
+    monkeypatch.setenv("ARGUS_HOME", str(tmp_path / "home"))
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A temporary Prefect API for flow tests (one per test session)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -24,7 +24,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 def _normalise_url(url: str) -> str:
     """Make plain ``postgresql://`` URLs use psycopg 3, the driver ARGUS installs."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
 
@@ -93,3 +93,15 @@ def session_scope(engine: sa.Engine) -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+_ENGINES: dict[str, sa.Engine] = {}
+
+
+def engine_for(url: str) -> sa.Engine:
+    """A migrated engine for ``url``, created once per process."""
+    if url not in _ENGINES:
+        engine = create_db_engine(url)
+        migrate(engine)
+        _ENGINES[url] = engine
+    return _ENGINES[url]

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-12-04 15:53:28.539900
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0001"
 down_revision = None

@@ -1,0 +1,119 @@
+"""Forecast every gauge and decide every village's level for one cycle."""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+from models.village_levels import decide_levels
+
+from argus.compute import dask_client
+from argus.features import build_features
+from argus.reference_gauges import assign_reference_gauges
+from argus.settings import Settings
+from argus.storage import alerts as alert_store
+from argus.storage import forecasts as forecast_store
+from argus.storage import observations as obs_store
+from argus.storage.db import session_scope
+from argus.storage.villages import load_villages
+from models.baseline import PersistenceTrendForecaster, summarise_gauges
+
+logger = logging.getLogger(__name__)
+
+LEVELS = ("NORMAL", "WATCH", "WARNING", "EMERGENCY")
+FORECAST_HISTORY = timedelta(days=3)
+THRESHOLD_COLUMNS = ["warning_level_m", "danger_level_m", "highest_flood_level_m"]
+
+
+@dataclass
+class VillageAssessment:
+    """Levels of all villages in one cycle and the changes that call for alerts."""
+
+    villages_by_level: dict[str, int] = field(default_factory=dict)
+    villages_unmonitored: int = 0
+    changes: list[alert_store.LevelChange] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def accepted_history(engine: sa.Engine, *, until: datetime, span: timedelta):
+    """Accepted levels in ``(until - span, until]``: nothing after the cycle time."""
+    with session_scope(engine) as session:
+        history = obs_store.load_accepted_history(session, until - span)
+    return history[history["observed_at"] <= until].reset_index(drop=True)
+
+
+def forecast_gauges(engine: sa.Engine, *, cycle_at: datetime) -> int:
+    """Issue and store the 1..24 h forecasts of every gauge; returns rows stored."""
+    history = accepted_history(engine, until=cycle_at, span=FORECAST_HISTORY)
+    forecasts = PersistenceTrendForecaster().predict(history, issued_at=cycle_at)
+    with session_scope(engine) as session:
+        stored = forecast_store.store_forecasts(session, forecasts)
+    logger.info(
+        "issued forecasts for %d gauges at %s (%d rows stored)",
+        forecasts["station_code"].nunique() if len(forecasts) else 0,
+        cycle_at.isoformat(),
+        stored,
+    )
+    return stored
+
+
+def assess_villages(
+    engine: sa.Engine, *, cycle_at: datetime, settings: Settings
+) -> VillageAssessment:
+    """Compute the features of all villages on Dask and decide their levels."""
+    with session_scope(engine) as session:
+        villages = load_villages(session)
+        stations = obs_store.load_stations(session)
+        forecasts = forecast_store.load_forecasts(session, cycle_at)
+    history = accepted_history(engine, until=cycle_at, span=FORECAST_HISTORY)
+
+    references = assign_reference_gauges(
+        villages, stations, max_distance_km=settings.reference_gauge_max_distance_km
+    )
+    villages_ref = villages.drop(
+        columns=[c for c in villages.columns if c.startswith("reference_")]
+    ).merge(references, on="village_id", how="left")
+    gauges = summarise_gauges(history, now=cycle_at).merge(
+        stations[["station_code", *THRESHOLD_COLUMNS]], on="station_code", how="left"
+    )
+    stage_seconds = {}
+    with dask_client(settings.dask_address or None):
+        started = time.perf_counter()
+        features = build_features(
+            villages_ref,
+            gauges,
+            forecasts,
+            now=cycle_at,
+            max_age_h=settings.gauge_max_age_h,
+        )
+        stage_seconds["features"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        levels = decide_levels(features)
+        stage_seconds["decide"] = round(time.perf_counter() - started, 3)
+
+    assessment = _record_levels(engine, levels, cycle_at=cycle_at)
+    assessment.stage_seconds = stage_seconds
+    return assessment
+
+
+def _record_levels(
+    engine: sa.Engine, levels: pd.DataFrame, *, cycle_at: datetime
+) -> VillageAssessment:
+    counts = levels["level"].value_counts()
+    assessment = VillageAssessment(
+        villages_by_level={level: int(counts.get(level, 0)) for level in LEVELS},
+        villages_unmonitored=int(counts.get(alert_store.UNMONITORED, 0)),
+    )
+    with session_scope(engine) as session:
+        assessment.changes = alert_store.find_level_changes(session, levels)
+        alert_store.update_quiet_states(session, levels, cycle_at=cycle_at)
+    logger.info(
+        "village levels at %s: %s, %d unmonitored, %d changes",
+        cycle_at.isoformat(),
+        assessment.villages_by_level,
+        assessment.villages_unmonitored,
+        len(assessment.changes),
+    )
+    return assessment

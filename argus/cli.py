@@ -1,0 +1,245 @@
+"""The ``argus`` command line: the runbook commands of operators and checks."""
+
+import json
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from argus.errors import (
+    ArgusError,
+    ConfigurationError,
+    InputError,
+    ReplayError,
+    SourceError,
+    StorageError,
+)
+
+# Prefect runs offline: no telemetry. Set before Prefect is first imported.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+logger = logging.getLogger("argus.cli")
+
+app = typer.Typer(help="ARGUS flood early warning.", no_args_is_help=True)
+villages_app = typer.Typer(help="Load the village registry.", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Inspect quarantined readings.", no_args_is_help=True)
+subscribers_app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
+app.add_typer(villages_app, name="villages")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(subscribers_app, name="subscribers")
+
+EXIT_CODES = {
+    ReplayError: 2,
+    ConfigurationError: 2,
+    InputError: 2,
+    SourceError: 3,
+    StorageError: 4,
+}
+
+
+def _fail(error: BaseException) -> None:
+    """Print one clear line to stderr and exit with the code of the error kind."""
+    code = next((c for kind, c in EXIT_CODES.items() if isinstance(error, kind)), 1)
+    typer.echo(f"argus: {error}", err=True)
+    raise typer.Exit(code)
+
+
+def _engine():
+    from argus.settings import load_settings
+    from argus.storage.db import engine_for
+
+    settings = load_settings()
+    return settings, engine_for(settings.resolved_database_url)
+
+
+def _parse_time(text: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ConfigurationError(
+            f"{option} {text!r} is not an ISO 8601 time: {error}"
+        ) from error
+    if value.tzinfo is None:
+        raise ConfigurationError(
+            f"{option} {text!r} has no time zone; add an offset such as +05:30"
+        )
+    return value
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log INFO.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def run(
+    replay: Annotated[
+        Path | None, typer.Option(help="Folder of recorded FFS snapshots to replay.")
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option(help="Cycle time, ISO 8601 with offset (replay).")
+    ] = None,
+    stations: Annotated[
+        Path | None, typer.Option(help="Station reference file for a replay.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run one nowcast cycle: live now, or as of --at over --replay."""
+    try:
+        summary = _run_cycle(replay, at, stations)
+    except ArgusError as error:
+        _fail(error)
+    if as_json:
+        typer.echo(json.dumps(summary, sort_keys=True))
+        return
+    typer.echo(_format_summary(summary))
+
+
+def _run_cycle(replay: Path | None, at: str | None, stations: Path | None) -> dict:
+    from argus.commands import fetch_villages, villages_loaded
+    from flows.nowcast import nowcast
+
+    if at is not None:
+        _parse_time(at, "--at")
+    if replay is None and at is not None:
+        raise ConfigurationError("--at needs --replay; a live cycle runs as of now")
+    if replay is not None and at is None:
+        raise ConfigurationError("--replay needs --at, the time to replay as of")
+    if replay is not None and not replay.is_dir():
+        raise ConfigurationError(f"replay folder {str(replay)!r} not found")
+    if villages_loaded() == 0:
+        if replay is None:
+            logger.warning("no villages loaded; fetching them from OpenStreetMap")
+            fetch_villages("assam")
+        else:
+            typer.echo(
+                "argus: warning: no villages loaded, so no village levels; "
+                "load them with `argus villages import FILE`",
+                err=True,
+            )
+    return nowcast(
+        at=at,
+        replay_dir=str(replay) if replay else None,
+        stations_file=str(stations) if stations else None,
+    )
+
+
+def _format_summary(summary: dict) -> str:
+    levels = ", ".join(f"{k} {v}" for k, v in summary["villages_by_level"].items())
+    rules = summary["quarantined_by_rule"] or "none"
+    unmonitored = summary["villages_unmonitored"]
+    lines = [
+        f"cycle {summary['cycle_id']} at {summary['cycle_at']} ({summary['mode']})",
+        f"  gauges read          {summary['gauges_read']}",
+        f"  observations stored  {summary['observations_stored']}",
+        f"  quarantined          {rules}",
+        f"  villages             {levels}; unmonitored {unmonitored}",
+        f"  alerts queued        {summary['alerts_queued']}",
+        f"  messages queued      {summary['outbox_queued']}",
+    ]
+    lines += [f"  source failure: {failure}" for failure in summary["source_failures"]]
+    return "\n".join(lines)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the latest cycle's summary from the database."""
+    from argus.storage.cycles import latest_cycle
+    from argus.storage.db import session_scope
+
+    try:
+        _, engine = _engine()
+        with session_scope(engine) as session:
+            cycle = latest_cycle(session)
+    except ArgusError as error:
+        _fail(error)
+    if cycle is None:
+        typer.echo("argus: no cycle has run yet; start one with `argus run`", err=True)
+        raise typer.Exit(1)
+    summary = {**json.loads(cycle.summary), "status": cycle.status}
+    summary.setdefault("cycle_at", cycle.cycle_at.isoformat())
+    if as_json or cycle.status != "completed":
+        typer.echo(json.dumps(summary, sort_keys=True))
+        return
+    typer.echo(_format_summary(summary))
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    since: Annotated[str, typer.Option(help="ISO 8601 time with offset.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List readings quarantined by the data contracts, observed since --since."""
+    from argus.commands import quarantined_rows
+
+    try:
+        rows = quarantined_rows(_parse_time(since, "--since"))
+    except ArgusError as error:
+        _fail(error)
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['station_code']:<14} {row['observed_at'] or '-':<26} "
+            f"{row['value']!s:>10}  {row['rule']}"
+        )
+
+
+@villages_app.command("import")
+def villages_import(
+    path: Annotated[Path, typer.Argument(help="OSM places JSON or villages CSV.")],
+) -> None:
+    """Load villages from an OpenStreetMap places file or a CSV."""
+    from argus.commands import import_villages
+
+    try:
+        stored, problems = import_villages(path)
+    except ArgusError as error:
+        _fail(error)
+    for problem in problems:
+        typer.echo(f"argus: skipped {problem}", err=True)
+    typer.echo(f"stored {stored} villages from {path}")
+
+
+@villages_app.command("fetch")
+def villages_fetch(
+    region: Annotated[str, typer.Option(help="Region name, e.g. assam.")] = "assam",
+) -> None:
+    """Load villages from OpenStreetMap's Overpass API."""
+    from argus.commands import fetch_villages
+
+    try:
+        stored = fetch_villages(region)
+    except ArgusError as error:
+        _fail(error)
+    typer.echo(f"stored {stored} villages of {region} from OpenStreetMap")
+
+
+@subscribers_app.command("import")
+def subscribers_import(
+    path: Annotated[Path, typer.Argument(help="Subscribers CSV.")],
+) -> None:
+    """Load subscribers from a CSV; bad rows are reported by line."""
+    from argus.commands import import_subscriber_file
+
+    try:
+        result = import_subscriber_file(path)
+    except ArgusError as error:
+        _fail(error)
+    for problem in result.problems:
+        typer.echo(f"argus: skipped {problem}", err=True)
+    typer.echo(f"stored {result.stored} subscribers from {path}")

@@ -1,0 +1,140 @@
+"""The steps of one nowcast cycle, as plain functions over the database.
+
+``flows/nowcast.py`` runs them in order through thin Prefect tasks; notebooks and
+tests can call them directly. Each step reads what it needs from the database
+and writes its results back, so steps pass ids and times, not big frames.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+from data_contracts.gauge_observations import validate_observations
+from data_contracts.thresholds import check_thresholds
+
+from argus.errors import ContractError
+from argus.settings import Settings
+from argus.sources.gauges import GaugeSource
+from argus.storage import observations as obs_store
+from argus.storage.db import session_scope
+from argus.storage.forecasts import store_official_forecasts
+
+logger = logging.getLogger(__name__)
+
+STATION_REFRESH_INTERVAL = timedelta(hours=24)
+
+
+@dataclass
+class IngestReport:
+    """What the gauge ingest of one cycle read, stored and rejected."""
+
+    gauges_read: int = 0
+    observations_stored: int = 0
+    candidates_new: int = 0
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    above_warning_known: bool = False
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def refresh_stations(engine: sa.Engine, source: GaugeSource) -> dict[str, int]:
+    """Load the station reference table, judge its thresholds and store it.
+
+    Returns counts per threshold status, so the summary shows how many
+    stations had a threshold set aside.
+    """
+    stations = source.fetch_stations()
+    checked = check_thresholds(stations)
+    for problem in checked.problems.to_dict("records"):
+        logger.warning(
+            "station %s: threshold rule %s: %s",
+            problem["station_code"],
+            problem["rule"],
+            problem["note"],
+        )
+    with session_scope(engine) as session:
+        obs_store.upsert_stations(session, checked.stations)
+    return checked.stations["threshold_status"].value_counts().to_dict()
+
+
+def ingest_gauges(
+    engine: sa.Engine,
+    source: GaugeSource,
+    *,
+    cycle_id: int,
+    cycle_at: datetime,
+    settings: Settings,
+) -> IngestReport:
+    """Fetch the gauges, judge the new values with the contracts, store both.
+
+    A failed part of the source (one file, one API call) is reported in
+    ``failures`` and the rest goes on.
+    """
+    report = IngestReport()
+    started = time.perf_counter()
+    batch = source.fetch_batch(cycle_at)
+    report.stage_seconds["fetch"] = _since(started)
+    report.failures = [str(failure) for failure in batch.failures]
+    report.above_warning_known = batch.above_warning is not None
+    candidates = batch.observations
+
+    with session_scope(engine) as session:
+        stations = obs_store.load_stations(session)
+        new = obs_store.select_new_candidates(session, candidates)
+        history_since = cycle_at - timedelta(days=settings.contract_history_days)
+        history = obs_store.load_accepted_history(session, history_since)
+        history = history[history["observed_at"] <= cycle_at]
+        report.candidates_new = len(new)
+        started = time.perf_counter()
+        try:
+            judged = validate_observations(
+                new, stations=stations, history=history, now=cycle_at
+            )
+        except ContractError as error:
+            report.failures.append(f"{source.name}: {error}")
+            logger.error("gauge contract could not run: %s", error)
+            return report
+        report.stage_seconds["validate"] = _since(started)
+        report.observations_stored = obs_store.store_judged(
+            session,
+            accepted=judged.accepted,
+            quarantined=judged.quarantined,
+            cycle_id=cycle_id,
+        )
+        report.quarantined_by_rule = {
+            rule: int(count) for rule, count in judged.counts_by_rule.items() if count
+        }
+        report.gauges_read = _gauges_with_accepted(session, candidates)
+        store_official_forecasts(session, batch.official_forecasts)
+
+    for failure in report.failures:
+        logger.warning("gauge source part failed: %s", failure)
+    logger.info(
+        "cycle %d: %d new candidate rows, %d stored, %d quarantined, %d gauges read",
+        cycle_id,
+        report.candidates_new,
+        report.observations_stored,
+        sum(report.quarantined_by_rule.values()),
+        report.gauges_read,
+    )
+    return report
+
+
+def _gauges_with_accepted(session, candidates: pd.DataFrame) -> int:
+    """Stations with at least one accepted reading among this cycle's rows."""
+    keyed = candidates.dropna(subset=["observed_at"])
+    if keyed.empty:
+        return 0
+    newest = obs_store.newest_revisions(session, keyed["observed_at"].min())
+    newest = newest[newest["accepted"].astype(bool)]
+    merged = keyed.merge(
+        newest, on=["station_code", "observed_at"], suffixes=("", "_stored")
+    )
+    return int(merged["station_code"].nunique())
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)

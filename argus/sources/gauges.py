@@ -1,0 +1,79 @@
+"""One interface over the gauge sources: the live CWC site or a replay folder."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from argus.settings import Settings
+from argus.sources.cwc_ffs import CwcFfsClient
+from argus.sources.cwc_payload import GaugeBatch
+from argus.sources.replay import ReplaySource
+
+
+class GaugeSource(Protocol):
+    """What a cycle needs from a gauge source."""
+
+    name: str
+
+    def fetch_stations(self) -> pd.DataFrame: ...
+
+    def fetch_batch(
+        self, at: datetime, *, station_codes: list[str] | None = None
+    ) -> GaugeBatch: ...
+
+
+class LiveCwcSource:
+    """The live CWC FFS API, asked for the hours since ``series_lookback_h``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.name = f"cwc_ffs {settings.cwc_base_url}"
+        self.lookback = timedelta(hours=settings.series_lookback_h)
+        self.client = CwcFfsClient(
+            base_url=settings.cwc_base_url,
+            timeout_s=settings.http_timeout_s,
+            retries=settings.http_attempts - 1,
+            backoff_s=settings.http_backoff_s,
+            concurrency=settings.cwc_concurrency,
+        )
+
+    def fetch_stations(self) -> pd.DataFrame:
+        return self.client.fetch_stations()
+
+    def fetch_batch(
+        self, at: datetime, *, station_codes: list[str] | None = None
+    ) -> GaugeBatch:
+        return self.client.fetch_batch(
+            since=at - self.lookback, station_codes=station_codes
+        )
+
+
+class ReplayGaugeSource:
+    """Recorded snapshots, seen as they were visible at the cycle time."""
+
+    def __init__(self, snapshot_dir: Path, stations_file: Path | None = None) -> None:
+        self.name = f"replay {snapshot_dir}"
+        self.replay = ReplaySource(snapshot_dir, stations_file=stations_file)
+
+    def fetch_stations(self) -> pd.DataFrame:
+        return self.replay.fetch_stations()
+
+    def fetch_batch(
+        self, at: datetime, *, station_codes: list[str] | None = None
+    ) -> GaugeBatch:
+        return self.replay.fetch_batch(at)
+
+
+def open_gauge_source(
+    settings: Settings,
+    *,
+    replay_dir: str | None = None,
+    stations_file: str | None = None,
+) -> GaugeSource:
+    """The replay source when ``replay_dir`` is given, else the live CWC site."""
+    if replay_dir:
+        return ReplayGaugeSource(
+            Path(replay_dir), Path(stations_file) if stations_file else None
+        )
+    return LiveCwcSource(settings)

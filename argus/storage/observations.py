@@ -1,0 +1,241 @@
+"""Stations, observations and quarantine in the database.
+
+Observations are idempotent and revision-aware. A candidate row whose value
+equals the newest stored revision for its station and time is not new and is
+dropped before the contracts see it; a different value becomes the next
+revision, is judged by the contracts on its own, and, being the newest, is the
+one used from then on (when the contracts rejected it, that station and time
+has no usable value until a newer revision passes).
+"""
+
+import hashlib
+import logging
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from argus.storage.tables import Observation, Quarantine, Station
+
+logger = logging.getLogger(__name__)
+
+RIVER_LEVEL_DATATYPE = "HHS"
+_KEY_COLUMNS = ["station_code", "observed_at"]
+
+
+def upsert_stations(session: Session, stations: pd.DataFrame) -> int:
+    """Insert or update the station reference rows; returns the number written."""
+    existing = {s.station_code: s for s in session.exec(select(Station)).all()}
+    fields = set(Station.model_fields) - {"updated_at"}
+    for record in stations.to_dict("records"):
+        values = {k: _none_if_nan(v) for k, v in record.items() if k in fields}
+        station = existing.get(values["station_code"])
+        if station is None:
+            session.add(Station(**values))
+        else:
+            for key, value in values.items():
+                setattr(station, key, value)
+    session.flush()
+    return len(stations)
+
+
+def load_stations(session: Session) -> pd.DataFrame:
+    """The station reference table as a frame (NaN where a threshold is unused)."""
+    rows = [s.model_dump() for s in session.exec(select(Station)).all()]
+    frame = pd.DataFrame(rows, columns=list(Station.model_fields))
+    for column in ("warning_level_m", "danger_level_m", "highest_flood_level_m"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
+def row_keys(frame: pd.DataFrame) -> pd.Series:
+    """A stable key per candidate row from its values as received."""
+    text = (
+        frame["station_code_raw"].astype(str)
+        + "|"
+        + frame["observed_at_raw"].astype(str)
+        + "|"
+        + frame["level_raw"].astype(str)
+        + "|"
+        + frame["datatype"].astype(str)
+    )
+    return text.map(lambda s: hashlib.sha1(s.encode()).hexdigest())
+
+
+def _is_storable(frame: pd.DataFrame) -> pd.Series:
+    return (
+        frame["station_code"].astype(str).str.len().gt(0)
+        & frame["observed_at"].notna()
+        & np.isfinite(frame["level_m"].astype(float))
+        & frame["datatype"].eq(RIVER_LEVEL_DATATYPE)
+    )
+
+
+def newest_revisions(session: Session, since: datetime) -> pd.DataFrame:
+    """Newest stored revision per station and time at or after ``since``."""
+    query = select(
+        Observation.station_code,
+        Observation.observed_at,
+        Observation.revision,
+        Observation.level_m,
+        Observation.accepted,
+    ).where(Observation.observed_at >= since)
+    rows = session.exec(query).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=["station_code", "observed_at", "revision", "level_m", "accepted"],
+    )
+    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True)
+    frame["level_m"] = frame["level_m"].astype(float)
+    frame["revision"] = frame["revision"].astype(int)
+    frame = frame.sort_values("revision").drop_duplicates(_KEY_COLUMNS, keep="last")
+    return frame.reset_index(drop=True)
+
+
+def select_new_candidates(session: Session, candidates: pd.DataFrame) -> pd.DataFrame:
+    """Keep only the candidate rows that are new values, numbering their revisions.
+
+    Returns the new rows with two more columns: ``revision`` (0 for rows that
+    cannot be stored as observations: missing station, time or level, or not a
+    river level) and ``row_key``.
+    """
+    frame = candidates.drop_duplicates(
+        ["station_code_raw", "observed_at_raw", "level_raw", "datatype"], keep="last"
+    ).copy()
+    frame["row_key"] = row_keys(frame)
+    storable = _is_storable(frame)
+
+    keyed = frame[storable]
+    if len(keyed):
+        stored = newest_revisions(session, keyed["observed_at"].min())
+        keyed = keyed.merge(
+            stored.rename(columns={"level_m": "stored_level_m"})[
+                [*_KEY_COLUMNS, "revision", "stored_level_m"]
+            ],
+            on=_KEY_COLUMNS,
+            how="left",
+        )
+        unchanged = np.isclose(
+            keyed["level_m"].astype(float),
+            keyed["stored_level_m"].astype(float),
+            atol=1e-9,
+        )
+        keyed = keyed[~unchanged].copy()
+        keyed["revision"] = keyed["revision"].fillna(0).astype(int) + 1
+        keyed = keyed.drop(columns="stored_level_m")
+
+    keyless = frame[~storable].copy()
+    if len(keyless):
+        seen = set(
+            session.exec(
+                select(Quarantine.row_key).where(
+                    Quarantine.row_key.in_(keyless["row_key"].tolist())
+                )
+            ).all()
+        )
+        keyless = keyless[~keyless["row_key"].isin(seen)]
+    keyless["revision"] = 0
+    return pd.concat([keyed, keyless], ignore_index=True)
+
+
+def store_judged(
+    session: Session,
+    *,
+    accepted: pd.DataFrame,
+    quarantined: pd.DataFrame,
+    cycle_id: int,
+) -> int:
+    """Store judged candidates; returns the number of observation revisions stored."""
+    observations = [
+        _observation(record, cycle_id=cycle_id, accepted=True)
+        for record in accepted.to_dict("records")
+        if record["revision"] > 0
+    ]
+    observations += [
+        _observation(record, cycle_id=cycle_id, accepted=False)
+        for record in quarantined.to_dict("records")
+        if record["revision"] > 0
+    ]
+    session.add_all(observations)
+    session.add_all(_quarantine(r, cycle_id) for r in quarantined.to_dict("records"))
+    session.flush()
+    return len(observations)
+
+
+def _observation(record: dict, *, cycle_id: int, accepted: bool) -> Observation:
+    return Observation(
+        station_code=record["station_code"],
+        observed_at=record["observed_at"].to_pydatetime(),
+        revision=int(record["revision"]),
+        level_m=float(record["level_m"]),
+        station_code_raw=str(record["station_code_raw"]),
+        datatype=str(record["datatype"]),
+        source=str(record["source"]),
+        accepted=accepted,
+        rule=None if accepted else record["rule"],
+        cycle_id=cycle_id,
+    )
+
+
+def _quarantine(record: dict, cycle_id: int) -> Quarantine:
+    observed_at = record["observed_at"]
+    level_m = record["level_m"]
+    return Quarantine(
+        row_key=record["row_key"],
+        cycle_id=cycle_id,
+        station_code=str(record["station_code"] or ""),
+        station_code_raw=str(record["station_code_raw"]),
+        observed_at=None if pd.isna(observed_at) else observed_at.to_pydatetime(),
+        observed_at_raw=str(record["observed_at_raw"]),
+        level_m=None if pd.isna(level_m) else float(level_m),
+        value_raw=str(record["level_raw"]),
+        datatype=str(record["datatype"]),
+        rule=record["rule"],
+        rules=record.get("rules") or record["rule"],
+        source=str(record["source"]),
+    )
+
+
+def load_accepted_history(session: Session, since: datetime) -> pd.DataFrame:
+    """Accepted river levels since ``since``: the newest revision of each hour.
+
+    A station and time whose newest revision was rejected has no row here.
+    """
+    newest = newest_revisions(session, since)
+    newest = newest[newest["accepted"].astype(bool)]
+    columns = ["station_code", "observed_at", "level_m"]
+    return newest[columns].sort_values(columns[:2]).reset_index(drop=True)
+
+
+def quarantine_since(session: Session, since: datetime) -> list[Quarantine]:
+    """Quarantined rows observed at or after ``since``, oldest first.
+
+    A row without a usable observation time counts from when it was quarantined.
+    """
+    query = (
+        select(Quarantine)
+        .where(
+            sa.or_(
+                Quarantine.observed_at >= since,
+                sa.and_(
+                    Quarantine.observed_at.is_(None), Quarantine.created_at >= since
+                ),
+            )
+        )
+        .order_by(Quarantine.observed_at, Quarantine.id)
+    )
+    return list(session.exec(query).all())
+
+
+def count_observations(session: Session) -> int:
+    return session.exec(select(sa.func.count()).select_from(Observation)).one()
+
+
+def _none_if_nan(value):
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NaT:
+        return None
+    return value

@@ -1,0 +1,80 @@
+"""Tasks of the nowcast cycle: thin wrappers of ``argus.cycle`` and friends."""
+
+from dataclasses import asdict
+from datetime import datetime
+
+from prefect import get_run_logger, task
+
+from argus import assess, cycle
+from argus.sources.gauges import open_gauge_source
+from argus.storage import cycles as cycle_store
+from argus.storage.db import session_scope
+from tasks.common import retry_unless_unreachable, settings_and_engine
+
+DATABASE_RETRIES = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "retry_jitter_factor": 0.5,
+}
+
+
+@task(**DATABASE_RETRIES)
+def open_cycle(cycle_at: datetime, mode: str) -> int:
+    """Record the start of the cycle; returns its id."""
+    _, engine = settings_and_engine()
+    with session_scope(engine) as session:
+        return cycle_store.open_cycle(session, cycle_at=cycle_at, mode=mode)
+
+
+@task(**DATABASE_RETRIES, retry_condition_fn=retry_unless_unreachable)
+def refresh_stations(replay_dir: str | None, stations_file: str | None) -> dict:
+    """Load the station reference table and judge its thresholds."""
+    settings, engine = settings_and_engine()
+    source = open_gauge_source(
+        settings, replay_dir=replay_dir, stations_file=stations_file
+    )
+    counts = cycle.refresh_stations(engine, source)
+    get_run_logger().info("station thresholds by status: %s", counts)
+    return counts
+
+
+@task(
+    **DATABASE_RETRIES,
+    retry_condition_fn=retry_unless_unreachable,
+    timeout_seconds=900,
+)
+def ingest_gauges(
+    cycle_id: int, cycle_at: datetime, replay_dir: str | None, stations_file: str | None
+) -> dict:
+    """Fetch, validate and store the gauge observations of this cycle."""
+    settings, engine = settings_and_engine()
+    source = open_gauge_source(
+        settings, replay_dir=replay_dir, stations_file=stations_file
+    )
+    report = cycle.ingest_gauges(
+        engine, source, cycle_id=cycle_id, cycle_at=cycle_at, settings=settings
+    )
+    return asdict(report)
+
+
+@task(**DATABASE_RETRIES)
+def forecast_gauges(cycle_at: datetime) -> int:
+    """Issue the 1..24 h level forecasts of every gauge."""
+    _, engine = settings_and_engine()
+    return assess.forecast_gauges(engine, cycle_at=cycle_at)
+
+
+@task(**DATABASE_RETRIES, timeout_seconds=900)
+def assess_villages(cycle_at: datetime) -> dict:
+    """Decide every village's level; returns counts and the level changes."""
+    settings, engine = settings_and_engine()
+    result = assess.assess_villages(engine, cycle_at=cycle_at, settings=settings)
+    return asdict(result)
+
+
+@task(**DATABASE_RETRIES)
+def close_cycle(cycle_id: int, summary: dict, status: str) -> None:
+    """Record the cycle's summary."""
+    _, engine = settings_and_engine()
+    with session_scope(engine) as session:
+        cycle_store.close_cycle(session, cycle_id, summary=summary, status=status)
