@@ -75,8 +75,8 @@ def assess_villages(
     villages_ref = villages.drop(
         columns=[c for c in villages.columns if c.startswith("reference_")]
     ).merge(references, on="village_id", how="left")
-    gauges = summarise_gauges(history, now=cycle_at).merge(
-        stations[["station_code", *THRESHOLD_COLUMNS]], on="station_code", how="left"
+    gauges = summarise_gauges(
+        history, stations[["station_code", *THRESHOLD_COLUMNS]], now=cycle_at
     )
     stage_seconds = {}
     with dask_client(settings.dask_address or None):

@@ -29,7 +29,9 @@ def import_villages(path: Path) -> tuple[int, list[str]]:
         raise InputError(f"villages file {str(path)!r} not found")
     problems: list[str] = []
     if path.suffix.lower() == ".csv":
-        villages, problems = read_villages_csv(path)
+        read = read_villages_csv(path)
+        villages = read.villages
+        problems = [f"{path}:{p.line}: {p.reason}" for p in read.problems]
     else:
         villages = read_osm_places(path)
     with session_scope(_engine()) as session:

@@ -21,6 +21,7 @@ from argus.sources.gauges import GaugeSource
 from argus.storage import observations as obs_store
 from argus.storage.db import session_scope
 from argus.storage.forecasts import store_official_forecasts
+from argus.storage.villages import load_villages
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +50,17 @@ def refresh_stations(engine: sa.Engine, source: GaugeSource) -> dict[str, int]:
     stations = source.fetch_stations()
     checked = check_thresholds(stations)
     for problem in checked.problems.to_dict("records"):
-        logger.warning(
+        logger.info(
             "station %s: threshold rule %s: %s",
             problem["station_code"],
             problem["rule"],
             problem["note"],
+        )
+    if len(checked.problems):
+        logger.warning(
+            "thresholds set aside at %d stations: %s",
+            checked.problems["station_code"].nunique(),
+            checked.problems["rule"].value_counts().to_dict(),
         )
     with session_scope(engine) as session:
         obs_store.upsert_stations(session, checked.stations)
@@ -74,8 +81,10 @@ def ingest_gauges(
     ``failures`` and the rest goes on.
     """
     report = IngestReport()
+    with session_scope(engine) as session:
+        station_codes = stations_near_villages(session)
     started = time.perf_counter()
-    batch = source.fetch_batch(cycle_at)
+    batch = source.fetch_batch(cycle_at, station_codes=station_codes)
     report.stage_seconds["fetch"] = _since(started)
     report.failures = [str(failure) for failure in batch.failures]
     report.above_warning_known = batch.above_warning is not None
@@ -121,6 +130,24 @@ def ingest_gauges(
         report.gauges_read,
     )
     return report
+
+
+def stations_near_villages(session, *, margin_deg: float = 1.0) -> list[str] | None:
+    """Codes of stations within the villages' bounding box widened by a margin.
+
+    The live site lists all of India; a cycle asks for the hourly series of the
+    region's gauges only. None (all stations) when no villages are loaded.
+    """
+    villages = load_villages(session)
+    if villages.empty:
+        return None
+    stations = obs_store.load_stations(session)
+    inside = stations["lat"].between(
+        villages["lat"].min() - margin_deg, villages["lat"].max() + margin_deg
+    ) & stations["lon"].between(
+        villages["lon"].min() - margin_deg, villages["lon"].max() + margin_deg
+    )
+    return sorted(stations.loc[inside, "station_code_raw"].astype(str))
 
 
 def _gauges_with_accepted(session, candidates: pd.DataFrame) -> int:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
+from prefect.utilities.asyncutils import run_coro_as_sync
 
-from flows.alert import alert_village
+from flows.alert import alert_villages
 from tasks import cycle as steps
 
 
@@ -61,7 +62,7 @@ def nowcast(
         with _timed(stage_seconds, "levels"):
             assessment = steps.assess_villages(cycle_at)
         with _timed(stage_seconds, "alerts"):
-            sent = [alert_village(c, cycle_at) for c in assessment["changes"]]
+            sent = run_coro_as_sync(alert_villages(assessment["changes"], cycle_at))
     except BaseException as error:
         steps.close_cycle(cycle_id, {"error": str(error)}, "failed")
         raise

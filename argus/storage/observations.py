@@ -123,7 +123,10 @@ def select_new_candidates(session: Session, candidates: pd.DataFrame) -> pd.Data
             atol=1e-9,
         )
         keyed = keyed[~unchanged].copy()
-        keyed["revision"] = keyed["revision"].fillna(0).astype(int) + 1
+        # Two values for one station and time in the same batch (the series
+        # and latest-level tables can disagree) get consecutive revisions.
+        in_batch = keyed.groupby(_KEY_COLUMNS, sort=False).cumcount()
+        keyed["revision"] = keyed["revision"].fillna(0).astype(int) + 1 + in_batch
         keyed = keyed.drop(columns="stored_level_m")
 
     keyless = frame[~storable].copy()
