@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
-from models.village_levels import decide_levels
 
 from argus.compute import dask_client
 from argus.features import build_features
@@ -19,6 +18,7 @@ from argus.storage import observations as obs_store
 from argus.storage.db import session_scope
 from argus.storage.villages import load_villages
 from models.baseline import PersistenceTrendForecaster, summarise_gauges
+from models.village_levels import decide_levels
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
-from data_contracts.gauge_observations import validate_observations
-from data_contracts.thresholds import check_thresholds
 
 from argus.errors import ContractError
 from argus.settings import Settings
@@ -21,7 +19,10 @@ from argus.sources.gauges import GaugeSource
 from argus.storage import observations as obs_store
 from argus.storage.db import session_scope
 from argus.storage.forecasts import store_official_forecasts
+from argus.storage.tables import utc_now
 from argus.storage.villages import load_villages
+from data_contracts.gauge_observations import validate_observations
+from data_contracts.thresholds import check_thresholds
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +42,21 @@ class IngestReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def refresh_stations(engine: sa.Engine, source: GaugeSource) -> dict[str, int]:
+def refresh_stations(
+    engine: sa.Engine, source: GaugeSource, *, reuse_for: timedelta | None = None
+) -> dict[str, int]:
     """Load the station reference table, judge its thresholds and store it.
 
-    Returns counts per threshold status, so the summary shows how many
-    stations had a threshold set aside.
+    With ``reuse_for``, a stored table younger than that is kept as it is (the
+    live reference tables change rarely and are large). Returns counts per
+    threshold status, so the summary shows how many stations had a threshold
+    set aside.
     """
+    if reuse_for is not None:
+        with session_scope(engine) as session:
+            stored = obs_store.load_stations(session)
+        if len(stored) and stored["updated_at"].min() > utc_now() - reuse_for:
+            return stored["threshold_status"].value_counts().to_dict()
     stations = source.fetch_stations()
     checked = check_thresholds(stations)
     for problem in checked.problems.to_dict("records"):

@@ -33,7 +33,8 @@ def refresh_stations(replay_dir: str | None, stations_file: str | None) -> dict:
     source = open_gauge_source(
         settings, replay_dir=replay_dir, stations_file=stations_file
     )
-    counts = cycle.refresh_stations(engine, source)
+    reuse_for = None if replay_dir else cycle.STATION_REFRESH_INTERVAL
+    counts = cycle.refresh_stations(engine, source, reuse_for=reuse_for)
     get_run_logger().info("station thresholds by status: %s", counts)
     return counts
 

@@ -1,9 +1,16 @@
 """Fixtures shared by the whole suite."""
 
+import csv
+import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Prefect runs offline in tests: no telemetry from the temporary server.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -30,7 +37,7 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path) -> str:
+def database_url(request, tmp_path) -> Iterator[str]:
     """An empty database: embedded SQLite, then the PostgreSQL of CI.
 
     PostgreSQL is used when ARGUS_TEST_DATABASE_URL is set; in CI (CI=true) a
@@ -38,16 +45,21 @@ def database_url(request, tmp_path) -> str:
     """
     from argus.storage import db
 
-    db._ENGINES.clear()
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'argus.db'}"
-    url = os.environ.get("ARGUS_TEST_DATABASE_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("ARGUS_TEST_DATABASE_URL is not set; CI must test PostgreSQL")
-        pytest.skip("ARGUS_TEST_DATABASE_URL is not set")
-    _reset_postgres(url)
-    return url
+        yield f"sqlite:///{tmp_path / 'argus.db'}"
+    else:
+        url = os.environ.get("ARGUS_TEST_DATABASE_URL")
+        if not url:
+            if os.environ.get("CI"):
+                pytest.fail(
+                    "ARGUS_TEST_DATABASE_URL is not set; CI must test PostgreSQL"
+                )
+            pytest.skip("ARGUS_TEST_DATABASE_URL is not set")
+        _reset_postgres(url)
+        yield url
+    for engine in db._ENGINES.values():
+        engine.dispose()
+    db._ENGINES.clear()
 
 
 @pytest.fixture
@@ -79,3 +91,33 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def village_cut(shared_data, tmp_path) -> tuple[Path, list[str]]:
+    """Every eighth OpenStreetMap place as a villages CSV, and their ids.
+
+    A cut keeps the flow and command-line tests fast: each alert is a subflow.
+    """
+    places = json.loads((shared_data / "geo" / "assam_osm_places.json").read_text())
+    kinds = {"village", "hamlet", "town", "city"}
+    chosen = [p for p in places["places"] if p["place_kind"] in kinds][::8]
+    path = tmp_path / "villages.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["village_id", "name", "lat", "lon", "district", "revenue_circle"]
+        )
+        for place in chosen:
+            lon, lat = place["centre"]
+            writer.writerow(
+                [
+                    place["osm_id"],
+                    place["place_name"],
+                    lat,
+                    lon,
+                    place.get("district"),
+                    place.get("revenue_circle"),
+                ]
+            )
+    return path, [place["osm_id"] for place in chosen]

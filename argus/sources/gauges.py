@@ -6,6 +6,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from argus.errors import SourceUnavailable
 from argus.settings import Settings
 from argus.sources.cwc_ffs import CwcFfsClient
 from argus.sources.cwc_payload import GaugeBatch
@@ -39,13 +40,27 @@ class LiveCwcSource:
         )
 
     def fetch_stations(self) -> pd.DataFrame:
-        return self.client.fetch_stations()
+        try:
+            return self.client.fetch_stations()
+        except SourceUnavailable as error:
+            raise self._unreachable(error) from error
 
     def fetch_batch(
         self, at: datetime, *, station_codes: list[str] | None = None
     ) -> GaugeBatch:
-        return self.client.fetch_batch(
-            since=at - self.lookback, station_codes=station_codes
+        try:
+            return self.client.fetch_batch(
+                since=at - self.lookback, station_codes=station_codes
+            )
+        except SourceUnavailable as error:
+            raise self._unreachable(error) from error
+
+    def _unreachable(self, error: SourceUnavailable) -> SourceUnavailable:
+        if "could not be reached" in error.cause:
+            return error
+        return SourceUnavailable(
+            error.source,
+            f"CWC FFS at {self.client.base_url} could not be reached: {error.cause}",
         )
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from argus.storage.tables import Observation, Quarantine, Station
+from argus.storage.tables import Observation, Quarantine, Station, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ def upsert_stations(session: Session, stations: pd.DataFrame) -> int:
         else:
             for key, value in values.items():
                 setattr(station, key, value)
+            station.updated_at = utc_now()
     session.flush()
     return len(stations)
 
@@ -47,6 +48,7 @@ def load_stations(session: Session) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(Station.model_fields))
     for column in ("warning_level_m", "danger_level_m", "highest_flood_level_m"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame["updated_at"] = pd.to_datetime(frame["updated_at"], utc=True)
     return frame
 
 
@@ -73,8 +75,8 @@ def _is_storable(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def newest_revisions(session: Session, since: datetime) -> pd.DataFrame:
-    """Newest stored revision per station and time at or after ``since``."""
+def stored_revisions(session: Session, since: datetime) -> pd.DataFrame:
+    """Every stored revision of the station times at or after ``since``."""
     query = select(
         Observation.station_code,
         Observation.observed_at,
@@ -90,8 +92,13 @@ def newest_revisions(session: Session, since: datetime) -> pd.DataFrame:
     frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True)
     frame["level_m"] = frame["level_m"].astype(float)
     frame["revision"] = frame["revision"].astype(int)
-    frame = frame.sort_values("revision").drop_duplicates(_KEY_COLUMNS, keep="last")
-    return frame.reset_index(drop=True)
+    return frame
+
+
+def newest_revisions(session: Session, since: datetime) -> pd.DataFrame:
+    """Newest stored revision per station and time at or after ``since``."""
+    frame = stored_revisions(session, since).sort_values("revision")
+    return frame.drop_duplicates(_KEY_COLUMNS, keep="last").reset_index(drop=True)
 
 
 def select_new_candidates(session: Session, candidates: pd.DataFrame) -> pd.DataFrame:
@@ -109,25 +116,7 @@ def select_new_candidates(session: Session, candidates: pd.DataFrame) -> pd.Data
 
     keyed = frame[storable]
     if len(keyed):
-        stored = newest_revisions(session, keyed["observed_at"].min())
-        keyed = keyed.merge(
-            stored.rename(columns={"level_m": "stored_level_m"})[
-                [*_KEY_COLUMNS, "revision", "stored_level_m"]
-            ],
-            on=_KEY_COLUMNS,
-            how="left",
-        )
-        unchanged = np.isclose(
-            keyed["level_m"].astype(float),
-            keyed["stored_level_m"].astype(float),
-            atol=1e-9,
-        )
-        keyed = keyed[~unchanged].copy()
-        # Two values for one station and time in the same batch (the series
-        # and latest-level tables can disagree) get consecutive revisions.
-        in_batch = keyed.groupby(_KEY_COLUMNS, sort=False).cumcount()
-        keyed["revision"] = keyed["revision"].fillna(0).astype(int) + 1 + in_batch
-        keyed = keyed.drop(columns="stored_level_m")
+        keyed = _number_revisions(session, keyed)
 
     keyless = frame[~storable].copy()
     if len(keyless):
@@ -141,6 +130,34 @@ def select_new_candidates(session: Session, candidates: pd.DataFrame) -> pd.Data
         keyless = keyless[~keyless["row_key"].isin(seen)]
     keyless["revision"] = 0
     return pd.concat([keyed, keyless], ignore_index=True)
+
+
+def _number_revisions(session: Session, keyed: pd.DataFrame) -> pd.DataFrame:
+    """Drop values already stored for their station and time; number the rest.
+
+    A value counts as stored when any revision of that station and time holds
+    it, not only the newest: CWC's series and latest-level tables can disagree
+    on one hour, and comparing with the newest alone would store the two
+    values again, alternately, in every cycle.
+    """
+    stored = stored_revisions(session, keyed["observed_at"].min())
+    stored["level_key"] = stored["level_m"].round(6)
+    keyed = keyed.assign(level_key=keyed["level_m"].astype(float).round(6))
+    seen = keyed.merge(
+        stored[[*_KEY_COLUMNS, "level_key"]].drop_duplicates(),
+        on=[*_KEY_COLUMNS, "level_key"],
+        how="left",
+        indicator=True,
+    )["_merge"].eq("both")
+    keyed = keyed[~seen.to_numpy()]
+
+    top = stored.groupby(_KEY_COLUMNS)["revision"].max().rename("top_revision")
+    keyed = keyed.merge(top.reset_index(), on=_KEY_COLUMNS, how="left")
+    # Two new values for one station and time in the same batch get
+    # consecutive revisions.
+    in_batch = keyed.groupby(_KEY_COLUMNS, sort=False).cumcount()
+    keyed["revision"] = keyed["top_revision"].fillna(0).astype(int) + 1 + in_batch
+    return keyed.drop(columns=["level_key", "top_revision"])
 
 
 def store_judged(

@@ -15,27 +15,27 @@ LATER = "2026-08-02T08:00+05:30"
 
 
 @pytest.fixture
-def villages(argus_env, shared_data):
-    stored, _ = import_villages(shared_data / "geo" / "assam_osm_places.json")
+def villages(argus_env, village_cut):
+    stored, _ = import_villages(village_cut[0])
     return stored
 
 
-async def _alert_runs() -> int:
-    async with get_client() as client:
-        runs = await client.read_flow_runs(
+def _alert_runs() -> int:
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=["alert-village"]))
         )
     return len(runs)
 
 
 @pytest.mark.usefixtures("prefect_harness")
-async def test_one_alert_subflow_per_changed_village(villages, shared_data):
+def test_one_alert_subflow_per_changed_village(villages, shared_data):
     snapshots = str(shared_data / "cwc_ffs" / "snapshots")
-    runs_before = await _alert_runs()
+    runs_before = _alert_runs()
 
     first = nowcast(at=FIRST, replay_dir=snapshots)
     later = nowcast(at=LATER, replay_dir=snapshots)
-    runs_after = await _alert_runs()
+    runs_after = _alert_runs()
 
     with session_scope(engine_for(_url())) as session:
         alerts = session.exec(select(Alert)).all()
@@ -44,8 +44,15 @@ async def test_one_alert_subflow_per_changed_village(villages, shared_data):
     assert first["alerts_queued"] + later["alerts_queued"] == len(alerts)
     assert runs_after - runs_before == len(alerts)
     assert all(alert.flow_run_id for alert in alerts)
-    assert all(alert.previous_level is None for alert in alerts[: first["alerts_queued"]])
-    assert {state.level for state in states} <= {"NORMAL", "WATCH", "WARNING", "EMERGENCY"}
+    assert all(
+        alert.previous_level is None for alert in alerts[: first["alerts_queued"]]
+    )
+    assert {state.level for state in states} <= {
+        "NORMAL",
+        "WATCH",
+        "WARNING",
+        "EMERGENCY",
+    }
     assert len(states) <= villages
 
 
@@ -61,4 +68,6 @@ def test_cycle_time_needs_zone():
 
 
 def test_cycle_time_converts_to_utc():
-    assert cycle_time("2026-08-01T12:00+05:30").isoformat() == "2026-08-01T06:30:00+00:00"
+    assert (
+        cycle_time("2026-08-01T12:00+05:30").isoformat() == "2026-08-01T06:30:00+00:00"
+    )

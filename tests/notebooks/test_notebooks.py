@@ -15,9 +15,14 @@ def test_notebook_runs(path, shared_data, monkeypatch):
     notebook = nbformat.read(path, as_version=4)
 
     NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
     ).execute()
 
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    outputs = [
+        o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
+    ]
     assert not [o for o in outputs if o.output_type == "error"]
     assert outputs
