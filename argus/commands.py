@@ -1,4 +1,4 @@
-"""What the command line does, without the command line: callable from notebooks."""
+"""Command-line actions as plain functions, callable from notebooks and tests."""
 
 import json
 import logging

@@ -31,7 +31,7 @@ STATION_REFRESH_INTERVAL = timedelta(hours=24)
 
 @dataclass
 class IngestReport:
-    """What the gauge ingest of one cycle read, stored and rejected."""
+    """Counts of one cycle's gauge ingest: rows read, stored and rejected."""
 
     gauges_read: int = 0
     observations_stored: int = 0
@@ -145,8 +145,8 @@ def ingest_gauges(
 def stations_near_villages(session, *, margin_deg: float = 1.0) -> list[str] | None:
     """Codes of stations within the villages' bounding box widened by a margin.
 
-    The live site lists all of India; a cycle asks for the hourly series of the
-    region's gauges only. None (all stations) when no villages are loaded.
+    The live site lists all of India, so a cycle requests the hourly series of
+    the region's gauges only. None (all stations) when no villages are loaded.
     """
     villages = load_villages(session)
     if villages.empty:

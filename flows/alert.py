@@ -11,9 +11,9 @@ from tasks.alerts import record_and_queue_alert
 async def alert_village(change: dict, cycle_at: datetime) -> dict:
     """Record the village's alert and queue its messages on the console channel.
 
-    The subflow is async because Prefect's sync engine waits up to a second for
-    its heartbeat thread when each subflow ends, which adds up over hundreds of
-    villages; the async engine does not wait.
+    The subflow is async because Prefect's sync engine (3.9) waits up to a
+    second for its heartbeat thread when each subflow ends. Over hundreds of
+    villages that adds minutes, and the async engine does not wait.
     """
     return record_and_queue_alert(change, cycle_at)
 

@@ -28,7 +28,7 @@ def _timed(stage_seconds: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def cycle_time(at: str | None) -> datetime:
-    """The cycle's time: ``at`` (ISO 8601 with offset) or now, in UTC."""
+    """Parse the cycle time ``at`` (ISO 8601 with offset), or take now, in UTC."""
     if at is None:
         return datetime.now(UTC).replace(microsecond=0)
     parsed = datetime.fromisoformat(at)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# The fake CWC FFS server's fixtures (fake_ffs, fake_ffs_server) for every test.
+pytest_plugins = ["tests.fake_ffs"]
+
 # Prefect runs offline in tests: no telemetry from the temporary server.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -85,7 +85,7 @@ def migrate(engine: sa.Engine) -> None:
 
 @contextmanager
 def session_scope(engine: sa.Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
+    """Open a session that commits on success and rolls back on error."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -1,11 +1,11 @@
 """Stations, observations and quarantine in the database.
 
 Observations are idempotent and revision-aware. A candidate row whose value
-equals the newest stored revision for its station and time is not new and is
-dropped before the contracts see it; a different value becomes the next
-revision, is judged by the contracts on its own, and, being the newest, is the
-one used from then on (when the contracts rejected it, that station and time
-has no usable value until a newer revision passes).
+is already stored for its station and time is not new, so it is dropped before
+the contracts see it. A different value becomes the next revision and is judged
+by the contracts on its own. Being the newest, it is the one used from then on.
+When the contracts rejected it, that station and time has no usable value until
+a newer revision passes.
 """
 
 import hashlib
@@ -43,7 +43,7 @@ def upsert_stations(session: Session, stations: pd.DataFrame) -> int:
 
 
 def load_stations(session: Session) -> pd.DataFrame:
-    """The station reference table as a frame (NaN where a threshold is unused)."""
+    """Load the station reference table as a frame (NaN where a threshold is unused)."""
     rows = [s.model_dump() for s in session.exec(select(Station)).all()]
     frame = pd.DataFrame(rows, columns=list(Station.model_fields))
     for column in ("warning_level_m", "danger_level_m", "highest_flood_level_m"):
@@ -53,7 +53,7 @@ def load_stations(session: Session) -> pd.DataFrame:
 
 
 def row_keys(frame: pd.DataFrame) -> pd.Series:
-    """A stable key per candidate row from its values as received."""
+    """Compute a stable key per candidate row from its values as received."""
     text = (
         frame["station_code_raw"].astype(str)
         + "|"
@@ -76,7 +76,7 @@ def _is_storable(frame: pd.DataFrame) -> pd.Series:
 
 
 def stored_revisions(session: Session, since: datetime) -> pd.DataFrame:
-    """Every stored revision of the station times at or after ``since``."""
+    """Load every stored revision of the station times at or after ``since``."""
     query = select(
         Observation.station_code,
         Observation.observed_at,
@@ -135,10 +135,10 @@ def select_new_candidates(session: Session, candidates: pd.DataFrame) -> pd.Data
 def _number_revisions(session: Session, keyed: pd.DataFrame) -> pd.DataFrame:
     """Drop values already stored for their station and time; number the rest.
 
-    A value counts as stored when any revision of that station and time holds
-    it, not only the newest: CWC's series and latest-level tables can disagree
-    on one hour, and comparing with the newest alone would store the two
-    values again, alternately, in every cycle.
+    A value counts as stored when any revision of that station and time
+    contains it, not only the newest. CWC's series and latest-level tables can
+    disagree on one hour, and comparing with the newest alone would store the
+    two values again, alternately, in every cycle.
     """
     stored = stored_revisions(session, keyed["observed_at"].min())
     stored["level_key"] = stored["level_m"].round(6)
