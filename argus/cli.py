@@ -121,7 +121,7 @@ def _run_cycle(replay: Path | None, at: str | None, stations: Path | None) -> di
         raise ConfigurationError(f"replay folder {str(replay)!r} not found")
     if villages_loaded() == 0:
         if replay is None:
-            logger.warning("no villages loaded; fetching them from OpenStreetMap")
+            logger.info("no villages loaded; fetching them from OpenStreetMap")
             fetch_villages("assam")
         else:
             typer.echo(

@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from argus.errors import InputError
+from argus.errors import InputError, SourceUnavailable
 from argus.settings import load_settings
 from argus.storage.db import engine_for, session_scope
 from argus.storage.observations import quarantine_since
@@ -42,9 +42,18 @@ def import_villages(path: Path) -> tuple[int, list[str]]:
 def fetch_villages(region: str) -> int:
     """Fetch the villages of ``region`` from Overpass and store them."""
     settings = load_settings()
-    villages = fetch_overpass(
-        region, url=settings.overpass_url, timeout_s=max(settings.http_timeout_s, 180)
-    )
+    try:
+        villages = fetch_overpass(
+            region,
+            url=settings.overpass_url,
+            timeout_s=max(settings.http_timeout_s, 180),
+        )
+    except SourceUnavailable as error:
+        raise SourceUnavailable(
+            "villages",
+            f"OpenStreetMap Overpass API at {settings.overpass_url} could not be "
+            f"reached ({error.cause}); no villages were loaded",
+        ) from error
     with session_scope(_engine()) as session:
         return upsert_villages(session, villages, source=f"overpass:{region}")
 
