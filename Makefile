@@ -24,14 +24,16 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Only the cycle's summary goes to standard output, so JSON=1 output parses.
 run: $(STAMP)
 ifneq ($(VILLAGES),)
-	$(BIN)/argus villages import "$(VILLAGES)"
+	@$(BIN)/argus villages import "$(VILLAGES)" >&2
 endif
 ifneq ($(REPLAY),)
-	$(BIN)/argus run --replay "$(REPLAY)" --at "$(AT)" $(if $(JSON),--json)
+	@test -n "$(AT)" || { echo "make run: REPLAY needs AT, e.g. AT=2026-08-01T12:00+05:30" >&2; exit 2; }
+	@$(BIN)/argus run --replay "$(REPLAY)" --at "$(AT)" $(if $(JSON),--json)
 else
-	$(BIN)/argus run $(if $(JSON),--json)
+	@$(BIN)/argus run $(if $(JSON),--json)
 endif
 
 test: $(STAMP)

@@ -40,7 +40,7 @@ class VillageAssessment:
 def accepted_history(engine: sa.Engine, *, until: datetime, span: timedelta):
     """Accepted levels in ``(until - span, until]``: nothing after the cycle time."""
     with session_scope(engine) as session:
-        history = obs_store.load_accepted_history(session, until - span)
+        history = obs_store.load_accepted_history(session, until - span, as_of=until)
     return history[history["observed_at"] <= until].reset_index(drop=True)
 
 

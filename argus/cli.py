@@ -73,14 +73,24 @@ def _parse_time(text: str, option: str) -> datetime:
 
 @app.callback()
 def main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log INFO.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log INFO lines of every step.")
+    ] = False,
 ) -> None:
+    if not verbose:
+        # Failures reach the operator as one line from this command; the run's
+        # full logs stay available with --verbose. Prefect and Dask read these
+        # variables when first imported, which happens after this point.
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
         force=True,
     )
+    if not verbose:
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
 @app.command()
@@ -109,6 +119,7 @@ def run(
 
 def _run_cycle(replay: Path | None, at: str | None, stations: Path | None) -> dict:
     from argus.commands import fetch_villages, villages_loaded
+    from argus.sources.replay import ReplaySource
     from flows.nowcast import nowcast
 
     if at is not None:
@@ -119,6 +130,9 @@ def _run_cycle(replay: Path | None, at: str | None, stations: Path | None) -> di
         raise ConfigurationError("--replay needs --at, the time to replay as of")
     if replay is not None and not replay.is_dir():
         raise ConfigurationError(f"replay folder {str(replay)!r} not found")
+    if replay is not None:
+        # Fail before the flow starts when nothing is visible at --at.
+        ReplaySource(replay).require_visible(_parse_time(at, "--at"))
     if villages_loaded() == 0:
         if replay is None:
             logger.info("no villages loaded; fetching them from OpenStreetMap")
@@ -168,14 +182,23 @@ def status(
     except ArgusError as error:
         _fail(error)
     if cycle is None:
+        if as_json:
+            typer.echo("null")
         typer.echo("argus: no cycle has run yet; start one with `argus run`", err=True)
         raise typer.Exit(1)
     summary = {**json.loads(cycle.summary), "status": cycle.status}
     summary.setdefault("cycle_at", cycle.cycle_at.isoformat())
     if as_json or cycle.status != "completed":
         typer.echo(json.dumps(summary, sort_keys=True))
-        return
-    typer.echo(_format_summary(summary))
+    else:
+        typer.echo(_format_summary(summary))
+    if cycle.status != "completed":
+        typer.echo(
+            f"argus: the latest cycle ({cycle.id}) {cycle.status}: "
+            f"{summary.get('error', 'no summary recorded')}",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 @quarantine_app.command("list")

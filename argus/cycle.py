@@ -67,7 +67,7 @@ def refresh_stations(
             problem["note"],
         )
     if len(checked.problems):
-        logger.warning(
+        logger.info(
             "thresholds set aside at %d stations: %s",
             checked.problems["station_code"].nunique(),
             checked.problems["rule"].value_counts().to_dict(),
@@ -102,9 +102,11 @@ def ingest_gauges(
 
     with session_scope(engine) as session:
         stations = obs_store.load_stations(session)
-        new = obs_store.select_new_candidates(session, candidates)
+        new = obs_store.select_new_candidates(session, candidates, as_of=cycle_at)
         history_since = cycle_at - timedelta(days=settings.contract_history_days)
-        history = obs_store.load_accepted_history(session, history_since)
+        history = obs_store.load_accepted_history(
+            session, history_since, as_of=cycle_at
+        )
         history = history[history["observed_at"] <= cycle_at]
         report.candidates_new = len(new)
         started = time.perf_counter()
@@ -122,11 +124,12 @@ def ingest_gauges(
             accepted=judged.accepted,
             quarantined=judged.quarantined,
             cycle_id=cycle_id,
+            published_at=cycle_at,
         )
         report.quarantined_by_rule = {
             rule: int(count) for rule, count in judged.counts_by_rule.items() if count
         }
-        report.gauges_read = _gauges_with_accepted(session, candidates)
+        report.gauges_read = _gauges_with_accepted(session, candidates, as_of=cycle_at)
         store_official_forecasts(session, batch.official_forecasts)
 
     for failure in report.failures:
@@ -160,12 +163,14 @@ def stations_near_villages(session, *, margin_deg: float = 1.0) -> list[str] | N
     return sorted(stations.loc[inside, "station_code_raw"].astype(str))
 
 
-def _gauges_with_accepted(session, candidates: pd.DataFrame) -> int:
-    """Stations with at least one accepted reading among this cycle's rows."""
+def _gauges_with_accepted(session, candidates: pd.DataFrame, *, as_of: datetime) -> int:
+    """Count stations with at least one accepted reading among this cycle's rows."""
     keyed = candidates.dropna(subset=["observed_at"])
     if keyed.empty:
         return 0
-    newest = obs_store.newest_revisions(session, keyed["observed_at"].min())
+    newest = obs_store.newest_revisions(
+        session, keyed["observed_at"].min(), as_of=as_of
+    )
     newest = newest[newest["accepted"].astype(bool)]
     merged = keyed.merge(
         newest, on=["station_code", "observed_at"], suffixes=("", "_stored")

@@ -30,6 +30,10 @@ class SourceError(ArgusError):
         self.source = source
         self.cause = cause
 
+    def __reduce__(self):
+        # Rebuild from (source, cause): Prefect pickles a failed task's error.
+        return (type(self), (self.source, self.cause))
+
 
 class SourceUnavailable(SourceError):
     """The source could not be reached: connection refused, timeout or HTTP 5xx."""

@@ -85,7 +85,8 @@ def import_subscribers(session: Session, path: Path) -> SubscriberImport:
     """
     result = SubscriberImport()
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # utf-8-sig also reads the byte-order mark that spreadsheet programs write.
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             missing = [
                 c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])

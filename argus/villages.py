@@ -367,7 +367,8 @@ def _read_csv_records(
     path: Path,
 ) -> tuple[list[str], list[tuple[int, list[str]]], list[RowProblem]]:
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # utf-8-sig also reads the byte-order mark that spreadsheet programs write.
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
             header = [name.strip() for name in next(reader, [])]
             _check_header(path, header)

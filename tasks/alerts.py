@@ -7,10 +7,15 @@ from prefect.runtime import flow_run
 
 from argus.alerting import alert_village
 from argus.storage.alerts import LevelChange
-from tasks.common import settings_and_engine
+from tasks.common import retry_if_transient, settings_and_engine
 
 
-@task(retries=2, retry_delay_seconds=[2, 10], retry_jitter_factor=0.5)
+@task(
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=retry_if_transient,
+)
 def record_and_queue_alert(change: dict, cycle_at: datetime) -> dict:
     """Store the alert and its outbox rows; idempotent, so safe to retry."""
     _, engine = settings_and_engine()

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from argus.errors import SourceUnavailable
+from argus.errors import ArgusError, StorageError
 from argus.settings import Settings, load_settings
 from argus.storage.db import engine_for
 
@@ -13,16 +13,19 @@ def settings_and_engine() -> tuple[Settings, sa.Engine]:
     return settings, engine_for(settings.resolved_database_url)
 
 
-def retry_unless_unreachable(task, task_run, state) -> bool:
-    """Retry a failed task unless its source is unreachable.
+def retry_if_transient(task, task_run, state) -> bool:
+    """Retry a failed task only when the failure may be transient.
 
-    The HTTP client has already retried with backoff before raising
-    SourceUnavailable, so another task-level round only delays the clear error.
+    ARGUS's own errors (a replay time with no snapshot, a malformed payload, a
+    source still unreachable after the HTTP client's own retries) fail the same
+    way on a retry, so only database errors and unexpected ones are retried.
     """
     try:
         state.result()
-    except SourceUnavailable:
+    except StorageError:
+        return True
+    except ArgusError:
         return False
-    except Exception:  # noqa: BLE001  (any other failure may be transient)
+    except Exception:  # noqa: BLE001  (a database hiccup may be transient)
         return True
     return False

@@ -9,12 +9,13 @@ from argus import assess, cycle
 from argus.sources.gauges import open_gauge_source
 from argus.storage import cycles as cycle_store
 from argus.storage.db import session_scope
-from tasks.common import retry_unless_unreachable, settings_and_engine
+from tasks.common import retry_if_transient, settings_and_engine
 
 DATABASE_RETRIES = {
     "retries": 2,
     "retry_delay_seconds": [2, 10],
     "retry_jitter_factor": 0.5,
+    "retry_condition_fn": retry_if_transient,
 }
 
 
@@ -26,7 +27,7 @@ def open_cycle(cycle_at: datetime, mode: str) -> int:
         return cycle_store.open_cycle(session, cycle_at=cycle_at, mode=mode)
 
 
-@task(**DATABASE_RETRIES, retry_condition_fn=retry_unless_unreachable)
+@task(**DATABASE_RETRIES)
 def refresh_stations(replay_dir: str | None, stations_file: str | None) -> dict:
     """Load the station reference table and judge its thresholds."""
     settings, engine = settings_and_engine()
@@ -39,11 +40,7 @@ def refresh_stations(replay_dir: str | None, stations_file: str | None) -> dict:
     return counts
 
 
-@task(
-    **DATABASE_RETRIES,
-    retry_condition_fn=retry_unless_unreachable,
-    timeout_seconds=900,
-)
+@task(**DATABASE_RETRIES, timeout_seconds=900)
 def ingest_gauges(
     cycle_id: int, cycle_at: datetime, replay_dir: str | None, stations_file: str | None
 ) -> dict:

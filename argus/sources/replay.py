@@ -105,6 +105,11 @@ class ReplaySource:
         require_aware(at, name="at")
         return [s.path for s in self._snapshots() if s.visible_at <= at]
 
+    def require_visible(self, at: datetime) -> None:
+        """Raise ReplayError, naming the earliest time, when no file is visible."""
+        if not self.visible_files(at):
+            raise ReplayError(self._nothing_visible(at))
+
     def earliest_time(self) -> datetime:
         """Name time of the first snapshot (UTC)."""
         return self._all_snapshots()[0].visible_at

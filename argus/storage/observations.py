@@ -75,34 +75,59 @@ def _is_storable(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def stored_revisions(session: Session, since: datetime) -> pd.DataFrame:
-    """Load every stored revision of the station times at or after ``since``."""
+def stored_revisions(
+    session: Session, since: datetime, *, as_of: datetime | None = None
+) -> pd.DataFrame:
+    """Load the stored revisions of the station times at or after ``since``.
+
+    With ``as_of``, only the revisions published at or before that time.
+    """
     query = select(
         Observation.station_code,
         Observation.observed_at,
         Observation.revision,
         Observation.level_m,
         Observation.accepted,
+        Observation.published_at,
     ).where(Observation.observed_at >= since)
+    if as_of is not None:
+        query = query.where(Observation.published_at <= as_of)
     rows = session.exec(query).all()
-    frame = pd.DataFrame(
-        rows,
-        columns=["station_code", "observed_at", "revision", "level_m", "accepted"],
-    )
+    columns = [
+        "station_code",
+        "observed_at",
+        "revision",
+        "level_m",
+        "accepted",
+        "published_at",
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
     frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True)
+    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)
     frame["level_m"] = frame["level_m"].astype(float)
     frame["revision"] = frame["revision"].astype(int)
     return frame
 
 
-def newest_revisions(session: Session, since: datetime) -> pd.DataFrame:
-    """Newest stored revision per station and time at or after ``since``."""
-    frame = stored_revisions(session, since).sort_values("revision")
+def newest_revisions(
+    session: Session, since: datetime, *, as_of: datetime
+) -> pd.DataFrame:
+    """Load the revision in use per station and time at or after ``since``.
+
+    The revision in use as of ``as_of`` is the one published last at or before
+    it (the higher revision number breaks a tie).
+    """
+    frame = stored_revisions(session, since, as_of=as_of)
+    frame = frame.sort_values(["published_at", "revision"])
     return frame.drop_duplicates(_KEY_COLUMNS, keep="last").reset_index(drop=True)
 
 
-def select_new_candidates(session: Session, candidates: pd.DataFrame) -> pd.DataFrame:
+def select_new_candidates(
+    session: Session, candidates: pd.DataFrame, *, as_of: datetime
+) -> pd.DataFrame:
     """Keep only the candidate rows that are new values, numbering their revisions.
+
+    A value is new unless a revision published at or before ``as_of`` holds it.
 
     Returns the new rows with two more columns: ``revision`` (0 for rows that
     cannot be stored as observations: missing station, time or level, or not a
@@ -116,7 +141,7 @@ def select_new_candidates(session: Session, candidates: pd.DataFrame) -> pd.Data
 
     keyed = frame[storable]
     if len(keyed):
-        keyed = _number_revisions(session, keyed)
+        keyed = _number_revisions(session, keyed, as_of=as_of)
 
     keyless = frame[~storable].copy()
     if len(keyless):
@@ -132,7 +157,9 @@ def select_new_candidates(session: Session, candidates: pd.DataFrame) -> pd.Data
     return pd.concat([keyed, keyless], ignore_index=True)
 
 
-def _number_revisions(session: Session, keyed: pd.DataFrame) -> pd.DataFrame:
+def _number_revisions(
+    session: Session, keyed: pd.DataFrame, *, as_of: datetime
+) -> pd.DataFrame:
     """Drop values already stored for their station and time; number the rest.
 
     A value counts as stored when any revision of that station and time
@@ -142,9 +169,10 @@ def _number_revisions(session: Session, keyed: pd.DataFrame) -> pd.DataFrame:
     """
     stored = stored_revisions(session, keyed["observed_at"].min())
     stored["level_key"] = stored["level_m"].round(6)
+    visible = stored[stored["published_at"] <= pd.Timestamp(as_of)]
     keyed = keyed.assign(level_key=keyed["level_m"].astype(float).round(6))
     seen = keyed.merge(
-        stored[[*_KEY_COLUMNS, "level_key"]].drop_duplicates(),
+        visible[[*_KEY_COLUMNS, "level_key"]].drop_duplicates(),
         on=[*_KEY_COLUMNS, "level_key"],
         how="left",
         indicator=True,
@@ -166,15 +194,20 @@ def store_judged(
     accepted: pd.DataFrame,
     quarantined: pd.DataFrame,
     cycle_id: int,
+    published_at: datetime,
 ) -> int:
-    """Store judged candidates; returns the number of observation revisions stored."""
+    """Store judged candidates; returns the number of observation revisions stored.
+
+    ``published_at`` is the cycle time: when ARGUS first saw these values.
+    """
+    stamp = {"cycle_id": cycle_id, "published_at": published_at}
     observations = [
-        _observation(record, cycle_id=cycle_id, accepted=True)
+        _observation(record, accepted=True, **stamp)
         for record in accepted.to_dict("records")
         if record["revision"] > 0
     ]
     observations += [
-        _observation(record, cycle_id=cycle_id, accepted=False)
+        _observation(record, accepted=False, **stamp)
         for record in quarantined.to_dict("records")
         if record["revision"] > 0
     ]
@@ -184,7 +217,9 @@ def store_judged(
     return len(observations)
 
 
-def _observation(record: dict, *, cycle_id: int, accepted: bool) -> Observation:
+def _observation(
+    record: dict, *, cycle_id: int, accepted: bool, published_at: datetime
+) -> Observation:
     return Observation(
         station_code=record["station_code"],
         observed_at=record["observed_at"].to_pydatetime(),
@@ -196,6 +231,7 @@ def _observation(record: dict, *, cycle_id: int, accepted: bool) -> Observation:
         accepted=accepted,
         rule=None if accepted else record["rule"],
         cycle_id=cycle_id,
+        published_at=published_at,
     )
 
 
@@ -218,12 +254,15 @@ def _quarantine(record: dict, cycle_id: int) -> Quarantine:
     )
 
 
-def load_accepted_history(session: Session, since: datetime) -> pd.DataFrame:
-    """Accepted river levels since ``since``: the newest revision of each hour.
+def load_accepted_history(
+    session: Session, since: datetime, *, as_of: datetime
+) -> pd.DataFrame:
+    """Load accepted river levels since ``since``, as published by ``as_of``.
 
-    A station and time whose newest revision was rejected has no row here.
+    Each hour gives its revision in use as of ``as_of``; a station and time
+    whose revision in use was rejected has no row here.
     """
-    newest = newest_revisions(session, since)
+    newest = newest_revisions(session, since, as_of=as_of)
     newest = newest[newest["accepted"].astype(bool)]
     columns = ["station_code", "observed_at", "level_m"]
     return newest[columns].sort_values(columns[:2]).reset_index(drop=True)

@@ -39,7 +39,12 @@ class Station(SQLModel, table=True):
 
 
 class Observation(SQLModel, table=True):
-    """One published revision of a river level; the highest revision is used."""
+    """One published revision of a river level.
+
+    ``published_at`` is the cycle time at which ARGUS first saw this value. A
+    cycle as of time T uses only revisions published at or before T, the latest
+    published one winning, so a replay never sees what was published later.
+    """
 
     __table_args__ = (sa.UniqueConstraint("station_code", "observed_at", "revision"),)
 
@@ -55,6 +60,7 @@ class Observation(SQLModel, table=True):
     rule: str | None = None
     cycle_id: int | None = Field(default=None, index=True)
     ingested_at: datetime = Field(default_factory=utc_now, sa_column=_time())
+    published_at: datetime = Field(sa_column=_time())
 
 
 class Quarantine(SQLModel, table=True):

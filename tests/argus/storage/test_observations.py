@@ -2,7 +2,7 @@
 
 import gzip
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -12,6 +12,9 @@ from argus.storage import observations as store
 from argus.storage.db import session_scope
 
 SNAPSHOT = "ffs_2026-07-30T1400.json.gz"
+SINCE = datetime(2026, 7, 1, tzinfo=UTC)
+FIRST_CYCLE = datetime(2026, 7, 30, 6, tzinfo=UTC)
+LATER_CYCLE = datetime(2026, 7, 31, 6, tzinfo=UTC)
 
 
 def _candidates(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -31,13 +34,31 @@ def _candidates(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
     return frame
 
 
-def _judge_all_accepted(session, frame: pd.DataFrame, cycle_id: int = 1) -> int:
-    new = store.select_new_candidates(session, frame)
+def _judge_all_accepted(
+    session, frame: pd.DataFrame, cycle_id: int = 1, cycle_at: datetime = FIRST_CYCLE
+) -> int:
+    new = store.select_new_candidates(session, frame, as_of=cycle_at)
     return store.store_judged(
         session,
         accepted=new,
         quarantined=new.iloc[0:0].assign(rule=[]),
         cycle_id=cycle_id,
+        published_at=cycle_at,
+    )
+
+
+def _judge_all_quarantined(
+    session, frame: pd.DataFrame, rule: str, cycle_at: datetime, cycle_id: int = 2
+) -> None:
+    new = store.select_new_candidates(session, frame, as_of=cycle_at)
+    new["rule"] = rule
+    new["rules"] = rule
+    store.store_judged(
+        session,
+        accepted=new.iloc[0:0],
+        quarantined=new,
+        cycle_id=cycle_id,
+        published_at=cycle_at,
     )
 
 
@@ -62,15 +83,50 @@ def test_changed_value_becomes_next_revision(engine):
     with session_scope(engine) as session:
         _judge_all_accepted(session, first)
     with session_scope(engine) as session:
-        new = store.select_new_candidates(session, corrected)
-        _judge_all_accepted(session, corrected, cycle_id=2)
-        history = store.load_accepted_history(session, datetime(2026, 7, 1, tzinfo=UTC))
-        newest = store.newest_revisions(session, datetime(2026, 7, 1, tzinfo=UTC))
+        new = store.select_new_candidates(session, corrected, as_of=LATER_CYCLE)
+        _judge_all_accepted(session, corrected, cycle_id=2, cycle_at=LATER_CYCLE)
+        history = store.load_accepted_history(session, SINCE, as_of=LATER_CYCLE)
+        newest = store.newest_revisions(session, SINCE, as_of=LATER_CYCLE)
 
     assert new["revision"].tolist() == [2]
     assert history["level_m"].tolist() == [43.86]
     assert newest["revision"].tolist() == [2]
     assert history["observed_at"].iloc[0] == pd.Timestamp("2026-07-29T20:30:00Z")
+
+
+def test_history_sees_only_what_was_published(engine):
+    first = _candidates([("002-LBDJPG", "2026-07-30T02:00:00", "4.86")])
+    corrected = _candidates([("002-LBDJPG", "2026-07-30T02:00:00", "43.86")])
+
+    with session_scope(engine) as session:
+        _judge_all_accepted(session, first)
+        _judge_all_accepted(session, corrected, cycle_id=2, cycle_at=LATER_CYCLE)
+    with session_scope(engine) as session:
+        before = store.load_accepted_history(
+            session, SINCE, as_of=FIRST_CYCLE - timedelta(hours=1)
+        )
+        at_first = store.load_accepted_history(session, SINCE, as_of=FIRST_CYCLE)
+        at_later = store.load_accepted_history(session, SINCE, as_of=LATER_CYCLE)
+
+    assert before.empty
+    assert at_first["level_m"].tolist() == [4.86]
+    assert at_later["level_m"].tolist() == [43.86]
+
+
+def test_earlier_cycle_after_later_one_stores_revision(engine):
+    rows = _candidates([("001-MBDGHY", "2026-07-29T11:00:00", "48.04")])
+
+    with session_scope(engine) as session:
+        _judge_all_accepted(session, rows, cycle_at=LATER_CYCLE)
+    with session_scope(engine) as session:
+        stored = _judge_all_accepted(session, rows, cycle_id=2, cycle_at=FIRST_CYCLE)
+        history = store.load_accepted_history(session, SINCE, as_of=FIRST_CYCLE)
+    with session_scope(engine) as session:
+        again = _judge_all_accepted(session, rows, cycle_id=3, cycle_at=FIRST_CYCLE)
+
+    assert stored == 1
+    assert history["level_m"].tolist() == [48.04]
+    assert again == 0
 
 
 def test_rejected_newest_revision_hides_the_hour(engine):
@@ -80,12 +136,11 @@ def test_rejected_newest_revision_hides_the_hour(engine):
     with session_scope(engine) as session:
         _judge_all_accepted(session, good)
     with session_scope(engine) as session:
-        new = store.select_new_candidates(session, bad)
-        new["rule"] = "expect_level_within_station_range"
-        new["rules"] = new["rule"]
-        store.store_judged(session, accepted=new.iloc[0:0], quarantined=new, cycle_id=2)
-        history = store.load_accepted_history(session, datetime(2026, 7, 1, tzinfo=UTC))
-        quarantined = store.quarantine_since(session, datetime(2026, 7, 1, tzinfo=UTC))
+        _judge_all_quarantined(
+            session, bad, "expect_level_within_station_range", LATER_CYCLE
+        )
+        history = store.load_accepted_history(session, SINCE, as_of=LATER_CYCLE)
+        quarantined = store.quarantine_since(session, SINCE)
 
     assert history.empty
     assert [(q.station_code, q.level_m, q.rule) for q in quarantined] == [
@@ -99,11 +154,8 @@ def test_keyless_row_is_quarantined_once(engine):
 
     for cycle_id in (1, 2):
         with session_scope(engine) as session:
-            new = store.select_new_candidates(session, rows)
-            new["rule"] = "expect_observed_at_present"
-            new["rules"] = new["rule"]
-            store.store_judged(
-                session, accepted=new.iloc[0:0], quarantined=new, cycle_id=cycle_id
+            _judge_all_quarantined(
+                session, rows, "expect_observation_time_present", FIRST_CYCLE, cycle_id
             )
     with session_scope(engine) as session:
         quarantined = store.quarantine_since(session, datetime(2000, 1, 1, tzinfo=UTC))

@@ -89,6 +89,7 @@ def upgrade() -> None:
         sa.Column("rule", sa.String(), nullable=True),
         sa.Column("cycle_id", sa.Integer(), nullable=True),
         sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("station_code", "observed_at", "revision"),
     )
