@@ -33,6 +33,7 @@ class VillageAssessment:
 
     villages_by_level: dict[str, int] = field(default_factory=dict)
     villages_unmonitored: int = 0
+    at_risk_unmonitored: list[str] = field(default_factory=list)
     changes: list[alert_store.LevelChange] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -107,8 +108,18 @@ def _record_levels(
         villages_unmonitored=int(counts.get(alert_store.UNMONITORED, 0)),
     )
     with session_scope(engine) as session:
+        assessment.at_risk_unmonitored = alert_store.at_risk_now_unmonitored(
+            session, levels
+        )
         assessment.changes = alert_store.find_level_changes(session, levels)
         alert_store.update_quiet_states(session, levels, cycle_at=cycle_at)
+    if assessment.at_risk_unmonitored:
+        logger.warning(
+            "%d villages last above NORMAL have no usable gauge now "
+            "(degraded, level unconfirmed), e.g. %s",
+            len(assessment.at_risk_unmonitored),
+            ", ".join(assessment.at_risk_unmonitored[:5]),
+        )
     logger.info(
         "village levels at %s: %s, %d unmonitored, %d changes",
         cycle_at.isoformat(),

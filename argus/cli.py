@@ -4,7 +4,7 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +24,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 logger = logging.getLogger("argus.cli")
+
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 app = typer.Typer(help="ARGUS flood early warning.", no_args_is_help=True)
 villages_app = typer.Typer(help="Load the village registry.", no_args_is_help=True)
@@ -150,12 +152,21 @@ def _run_cycle(replay: Path | None, at: str | None, stations: Path | None) -> di
     )
 
 
+def _local(iso_time: str | None) -> str:
+    """Show a stored UTC time in IST, the time CWC and district offices use."""
+    if not iso_time:
+        return "-"
+    return datetime.fromisoformat(iso_time).astimezone(IST).isoformat()
+
+
 def _format_summary(summary: dict) -> str:
     levels = ", ".join(f"{k} {v}" for k, v in summary["villages_by_level"].items())
-    rules = summary["quarantined_by_rule"] or "none"
+    rules = summary["quarantined_by_rule"] or "none in this cycle"
     unmonitored = summary["villages_unmonitored"]
+    at_risk = summary.get("villages_at_risk_unmonitored", 0)
+    cycle_at = _local(summary["cycle_at"])
     lines = [
-        f"cycle {summary['cycle_id']} at {summary['cycle_at']} ({summary['mode']})",
+        f"cycle {summary['cycle_id']} at {cycle_at} ({summary['mode']})",
         f"  gauges read          {summary['gauges_read']}",
         f"  observations stored  {summary['observations_stored']}",
         f"  quarantined          {rules}",
@@ -163,6 +174,12 @@ def _format_summary(summary: dict) -> str:
         f"  alerts queued        {summary['alerts_queued']}",
         f"  messages queued      {summary['outbox_queued']}",
     ]
+    if at_risk:
+        lines.append(
+            f"  DEGRADED: {at_risk} villages last above NORMAL have no gauge now"
+        )
+    if not summary.get("above_warning_known", True):
+        lines.append("  CWC above-warning list: unknown this cycle")
     lines += [f"  source failure: {failure}" for failure in summary["source_failures"]]
     return "\n".join(lines)
 
@@ -218,7 +235,7 @@ def quarantine_list(
         return
     for row in rows:
         typer.echo(
-            f"{row['station_code']:<14} {row['observed_at'] or '-':<26} "
+            f"{row['station_code']:<14} {_local(row['observed_at']):<26} "
             f"{row['value']!s:>10}  {row['rule']}"
         )
 
@@ -265,5 +282,5 @@ def subscribers_import(
     except ArgusError as error:
         _fail(error)
     for problem in result.problems:
-        typer.echo(f"argus: skipped {problem}", err=True)
+        typer.echo(f"argus: {problem}", err=True)
     typer.echo(f"stored {result.stored} subscribers from {path}")

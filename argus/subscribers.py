@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from argus.errors import InputError
-from argus.storage.tables import Subscriber, SubscriberVillage
+from argus.storage.tables import Subscriber, SubscriberVillage, Village
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +93,21 @@ def import_subscribers(session: Session, path: Path) -> SubscriberImport:
             ]
             if missing:
                 raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+            known = set(session.exec(select(Village.village_id)).all())
             for line, row in enumerate(reader, start=2):
                 try:
-                    _store(session, parse_subscriber_row(row))
+                    values = parse_subscriber_row(row)
                 except ValueError as error:
-                    result.problems.append(f"{path}:{line}: {error}")
+                    result.problems.append(f"{path}:{line}: skipped: {error}")
                     continue
+                unknown = [v for v in values["village_ids"] if v not in known]
+                if unknown:
+                    result.problems.append(
+                        f"{path}:{line}: stored, but village ids not in the "
+                        f"registry, so no warnings reach this subscriber for them "
+                        f"until they are imported: {', '.join(unknown[:5])}"
+                    )
+                _store(session, values)
                 result.stored += 1
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(

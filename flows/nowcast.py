@@ -78,6 +78,7 @@ def nowcast(
         "above_warning_known": ingest["above_warning_known"],
         "villages_by_level": assessment["villages_by_level"],
         "villages_unmonitored": assessment["villages_unmonitored"],
+        "villages_at_risk_unmonitored": len(assessment["at_risk_unmonitored"]),
         "alerts_queued": sum(1 for s in sent if s["alert_created"]),
         "outbox_queued": sum(s["outbox_queued"] for s in sent),
         "stage_seconds": {

@@ -66,6 +66,21 @@ def find_level_changes(session: Session, levels: pd.DataFrame) -> list[LevelChan
     return changes
 
 
+def at_risk_now_unmonitored(session: Session, levels: pd.DataFrame) -> list[str]:
+    """Ids of villages last known above NORMAL whose gauge is now unusable.
+
+    Their stored state keeps the last monitored level; the operator must be
+    told, because no reading now confirms or clears the risk.
+    """
+    at_risk = {
+        s.village_id
+        for s in session.exec(select(VillageState)).all()
+        if s.level != "NORMAL"
+    }
+    unmonitored = levels.loc[levels["level"] == UNMONITORED, "village_id"]
+    return sorted(set(unmonitored.astype(str)) & at_risk)
+
+
 def update_quiet_states(
     session: Session, levels: pd.DataFrame, *, cycle_at: datetime
 ) -> int:
