@@ -4,11 +4,12 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from argus.errors import (
     ArgusError,
@@ -41,13 +42,22 @@ EXIT_CODES = {
     InputError: 2,
     SourceError: 3,
     StorageError: 4,
+    SQLAlchemyError: 4,
+    OSError: 4,
 }
+# Errors a command turns into one line and an exit code instead of a traceback.
+FAILURES = (ArgusError, SQLAlchemyError, OSError)
 
 
 def _fail(error: BaseException) -> None:
     """Print one clear line to stderr and exit with the code of the error kind."""
     code = next((c for kind, c in EXIT_CODES.items() if isinstance(error, kind)), 1)
-    typer.echo(f"argus: {error}", err=True)
+    if isinstance(error, SQLAlchemyError):
+        cause = getattr(error, "orig", None) or error
+        message = f"database error: {str(cause).splitlines()[0]}"
+    else:
+        message = str(error).splitlines()[0] if str(error) else repr(error)
+    typer.echo(f"argus: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -70,6 +80,8 @@ def _parse_time(text: str, option: str) -> datetime:
         raise ConfigurationError(
             f"{option} {text!r} has no time zone; add an offset such as +05:30"
         )
+    if not 1900 <= value.year <= 2200:
+        raise ConfigurationError(f"{option} {text!r} is outside the years 1900..2200")
     return value
 
 
@@ -111,7 +123,7 @@ def run(
     """Run one nowcast cycle: live now, or as of --at over --replay."""
     try:
         summary = _run_cycle(replay, at, stations)
-    except ArgusError as error:
+    except FAILURES as error:
         _fail(error)
     if as_json:
         typer.echo(json.dumps(summary, sort_keys=True))
@@ -132,9 +144,16 @@ def _run_cycle(replay: Path | None, at: str | None, stations: Path | None) -> di
         raise ConfigurationError("--replay needs --at, the time to replay as of")
     if replay is not None and not replay.is_dir():
         raise ConfigurationError(f"replay folder {str(replay)!r} not found")
+    if stations is not None and not stations.is_file():
+        raise ConfigurationError(f"--stations file {str(stations)!r} not found")
     if replay is not None:
+        cycle_at = _parse_time(at, "--at")
+        if cycle_at > datetime.now(UTC) + timedelta(hours=1):
+            raise ConfigurationError(
+                f"--at {at!r} is in the future; a replay runs as of a past time"
+            )
         # Fail before the flow starts when nothing is visible at --at.
-        ReplaySource(replay).require_visible(_parse_time(at, "--at"))
+        ReplaySource(replay).require_visible(cycle_at)
     if villages_loaded() == 0:
         if replay is None:
             logger.info("no villages loaded; fetching them from OpenStreetMap")
@@ -196,7 +215,7 @@ def status(
         _, engine = _engine()
         with session_scope(engine) as session:
             cycle = latest_cycle(session)
-    except ArgusError as error:
+    except FAILURES as error:
         _fail(error)
     if cycle is None:
         if as_json:
@@ -228,7 +247,7 @@ def quarantine_list(
 
     try:
         rows = quarantined_rows(_parse_time(since, "--since"))
-    except ArgusError as error:
+    except FAILURES as error:
         _fail(error)
     if as_json:
         typer.echo(json.dumps(rows))
@@ -249,7 +268,7 @@ def villages_import(
 
     try:
         stored, problems = import_villages(path)
-    except ArgusError as error:
+    except FAILURES as error:
         _fail(error)
     for problem in problems:
         typer.echo(f"argus: skipped {problem}", err=True)
@@ -265,7 +284,7 @@ def villages_fetch(
 
     try:
         stored = fetch_villages(region)
-    except ArgusError as error:
+    except FAILURES as error:
         _fail(error)
     typer.echo(f"stored {stored} villages of {region} from OpenStreetMap")
 
@@ -279,7 +298,7 @@ def subscribers_import(
 
     try:
         result = import_subscriber_file(path)
-    except ArgusError as error:
+    except FAILURES as error:
         _fail(error)
     for problem in result.problems:
         typer.echo(f"argus: {problem}", err=True)

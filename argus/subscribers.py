@@ -22,7 +22,15 @@ logger = logging.getLogger(__name__)
 LANGUAGES = frozenset({"as", "bn", "hi", "en"})
 CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 ROLES = frozenset({"resident", "volunteer", "official"})
-REQUIRED_COLUMNS = ("phone", "name", "language", "channels", "village_ids", "role")
+REQUIRED_COLUMNS = (
+    "phone",
+    "name",
+    "language",
+    "channels",
+    "village_ids",
+    "role",
+    "consent",
+)
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 

@@ -158,7 +158,7 @@ def read_villages_csv(path: Path | str) -> VillagesCsv:
     frame, rejected = _validate_rows(frame)
     problems = sorted(problems + rejected, key=lambda p: p.line)
     for problem in problems:
-        logger.warning("%s line %d rejected: %s", path, problem.line, problem.reason)
+        logger.info("%s line %d rejected: %s", path, problem.line, problem.reason)
     villages = frame.loc[:, list(VILLAGE_COLUMNS)].reset_index(drop=True)
     logger.info(
         "read %d villages from %s, %d lines rejected",

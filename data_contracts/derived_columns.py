@@ -97,7 +97,8 @@ def observation_columns(
     Returns
     -------
     pandas.DataFrame
-        ``ROW_ID``, the checked input columns and the derived columns ``age_h``,
+        ``ROW_ID``, the checked input columns and the derived columns ``age_h``
+        (row), ``station_silence_h`` (hours since the station's newest reading),
         ``levels_at_station_time``, ``time_step_h`` [h], ``range_position`` [1],
         ``median_deviation_m``, ``rate_m_per_h`` and ``flat_run_h``. Derived
         columns other than ``age_h`` are NaN except on ``HHS`` rows with a time
@@ -111,7 +112,13 @@ def observation_columns(
             "datatype": frame["datatype"].astype(object).fillna("").astype(str),
             "observed_at": frame["observed_at"],
             "level_m": frame["level_m"].astype(float),
-            "age_h": _hour_of(now) - _station_newest_hour(frame, hour, history),
+            "age_h": _hour_of(now) - hour,
+            "station_silence_h": _hour_of(now)
+            - _station_newest_hour(
+                frame,
+                hour.where(hour <= _hour_of(now) + limits.future_tolerance_h),
+                history,
+            ),
         }
     )
     is_level = (checked["datatype"] == RIVER_LEVEL_DATATYPE) & hour.notna()
@@ -141,7 +148,9 @@ def _station_newest_hour(
 
     Staleness is judged per station, not per row: a backfill of a gauge that
     still reports is kept, while every row of a gauge that went silent (CWC's
-    latest level of a closed gauge can be years old) is stale.
+    latest level of a closed gauge can be years old) is stale. The caller masks
+    rows dated in the future, so one such row cannot make its station look
+    fresh.
     """
     codes = frame["station_code"].astype(object).fillna("").astype(str)
     is_level = frame["datatype"].eq(RIVER_LEVEL_DATATYPE) & hour.notna()

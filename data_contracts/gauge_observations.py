@@ -120,7 +120,9 @@ def _expectations() -> list[ex.Expectation]:
         ex.ExpectObservationNotInFuture(
             column="age_h", min_value=parameter("min_age_h")
         ),
-        ex.ExpectObservationNotStale(column="age_h", max_value=parameter("max_age_h")),
+        ex.ExpectObservationNotStale(
+            column="station_silence_h", max_value=parameter("max_age_h")
+        ),
         ex.ExpectOneLevelPerStationTime(column="levels_at_station_time", max_value=1),
         ex.ExpectTimesInOrder(column="time_step_h", min_value=0),
         ex.ExpectLevelWithinStationRange(

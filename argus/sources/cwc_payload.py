@@ -105,7 +105,11 @@ def parse_ffs_time(raw: Any) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=IST)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # A time at the very edge of the calendar (year 1) has no UTC value.
+        return None
 
 
 def format_ffs_time(moment: datetime) -> str:
@@ -405,7 +409,7 @@ def _as_float(value: Any) -> float:
         return math.nan
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return math.nan
     return number if math.isfinite(number) else math.nan
 

@@ -186,7 +186,8 @@ class ReplaySource:
                 return read_stations_file(candidate)
         raise ReplayError(
             f"no station file found at {[str(c) for c in candidates]}; pass "
-            "stations_file=, such as cwc_ffs/stations_assam.json"
+            "the station reference file with --stations FILE (the format of "
+            "CWC's stations_assam.json)"
         )
 
     def _snapshots(self) -> list[_Snapshot]:
@@ -194,8 +195,16 @@ class ReplaySource:
         for path in self.snapshot_dir.iterdir():
             match = _NAME.match(path.name)
             if match and path.is_file():
-                naive = datetime.strptime(match[1], "%Y-%m-%dT%H%M")
-                visible_at = naive.replace(tzinfo=IST).astimezone(UTC)
+                try:
+                    naive = datetime.strptime(match[1], "%Y-%m-%dT%H%M")
+                    visible_at = naive.replace(tzinfo=IST).astimezone(UTC)
+                except (ValueError, OverflowError) as error:
+                    logger.warning(
+                        "replay file %s skipped: invalid time in its name (%s)",
+                        path.name,
+                        error,
+                    )
+                    continue
                 number = int(match[2]) if match[2] else 1
                 found.append(_Snapshot(path, visible_at, number))
         return sorted(found, key=lambda s: (s.visible_at, s.number, s.path.name))

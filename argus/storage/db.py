@@ -53,13 +53,31 @@ def create_db_engine(url: str) -> sa.Engine:
             f"invalid database URL {url!r}: {error}; "
             "expected e.g. postgresql://user@host/db or sqlite:///path/argus.db"
         ) from error
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 10})
-        sa.event.listen(engine, "connect", _enable_sqlite_wal)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            _make_folder(parsed.database)
+            engine = sa.create_engine(url, connect_args={"timeout": 10})
+            sa.event.listen(engine, "connect", _enable_sqlite_wal)
+            return engine
+        return sa.create_engine(url, pool_pre_ping=True)
+    except (sa.exc.ArgumentError, ImportError) as error:
+        raise ConfigurationError(
+            f"database URL {parsed.render_as_string(hide_password=True)!r} "
+            f"cannot be used: {error}; ARGUS supports sqlite:/// and postgresql://"
+        ) from error
+
+
+def _make_folder(database: str | None) -> None:
+    if not database or database == ":memory:":
+        return
+    folder = Path(database).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot create the database folder {str(folder)!r}: {error.strerror}; "
+            "set ARGUS_HOME to a writable folder"
+        ) from error
 
 
 def migrate(engine: sa.Engine) -> None:
@@ -76,7 +94,7 @@ def migrate(engine: sa.Engine) -> None:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-    except sa.exc.OperationalError as error:
+    except (sa.exc.OperationalError, sa.exc.DatabaseError) as error:
         raise StorageError(
             f"database {engine.url.render_as_string(hide_password=True)!r} "
             f"could not be reached or migrated: {error.orig}"

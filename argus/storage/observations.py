@@ -212,7 +212,18 @@ def store_judged(
         if record["revision"] > 0
     ]
     session.add_all(observations)
-    session.add_all(_quarantine(r, cycle_id) for r in quarantined.to_dict("records"))
+    known = set(
+        session.exec(
+            select(Quarantine.row_key).where(
+                Quarantine.row_key.in_(quarantined["row_key"].tolist())
+            )
+        ).all()
+    )
+    session.add_all(
+        _quarantine(record, cycle_id)
+        for record in quarantined.drop_duplicates("row_key").to_dict("records")
+        if record["row_key"] not in known
+    )
     session.flush()
     return len(observations)
 

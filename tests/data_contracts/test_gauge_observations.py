@@ -483,3 +483,36 @@ def test_canonical_variables_lookup() -> None:
     assert variable("observed_at").unit == "UTC time"
     with pytest.raises(KeyError, match="'stage_m' is not a canonical variable"):
         variable("stage_m")
+
+
+def test_future_row_quarantines_only_itself(small_stations: pd.DataFrame) -> None:
+    candidates = _observations(
+        ("A", 3, 45.0, "HHS"), ("A", 2, 45.01, "HHS"), ("A", -5, 45.02, "HHS")
+    )
+
+    result = validate_observations(
+        candidates, stations=small_stations, history=NO_HISTORY, now=NOW
+    )
+
+    assert len(result.accepted) == 2
+    assert result.quarantined["rule"].tolist() == ["expect_observation_not_in_future"]
+
+
+def test_backfill_of_reporting_gauge_is_not_stale(small_stations: pd.DataFrame) -> None:
+    candidates = _observations(("A", 100, 45.0, "HHS"), ("A", 1, 45.2, "HHS"))
+
+    result = validate_observations(
+        candidates, stations=small_stations, history=NO_HISTORY, now=NOW
+    )
+
+    assert len(result.accepted) == 2
+
+
+def test_silent_gauge_is_stale(small_stations: pd.DataFrame) -> None:
+    candidates = _observations(("A", 100, 45.0, "HHS"), ("A", 99, 45.2, "HHS"))
+
+    result = validate_observations(
+        candidates, stations=small_stations, history=NO_HISTORY, now=NOW
+    )
+
+    assert result.quarantined["rule"].tolist() == ["expect_observation_not_stale"] * 2

@@ -186,5 +186,5 @@ def test_malformed_file_goes_to_failures(
 
 def test_missing_station_file_raises(shared_data: Path, tmp_path: Path) -> None:
     folder = copy_snapshots(shared_data, tmp_path / "snaps", [])
-    with pytest.raises(ReplayError, match="pass stations_file="):
+    with pytest.raises(ReplayError, match="--stations FILE"):
         ReplaySource(folder).fetch_stations()
