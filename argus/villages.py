@@ -99,6 +99,9 @@ def read_osm_places(path: Path | str) -> pd.DataFrame:
     kept = [
         p for p in places if isinstance(p, dict) and p.get("place_kind") in PLACE_KINDS
     ]
+    for index, place in enumerate(places):
+        if isinstance(place, dict) and place.get("place_kind") in PLACE_KINDS:
+            _check_place(place, index=index, source=str(path))
     try:
         frame = pd.DataFrame(
             {
@@ -331,6 +334,31 @@ def _check_status(url: str, response: httpx.Response) -> None:
         )
 
 
+def _check_place(place: dict[str, Any], *, index: int, source: str) -> None:
+    """Raise InputError naming the place when its id, name or centre is unusable."""
+    osm_id, name, centre = (
+        place.get("osm_id"),
+        place.get("place_name"),
+        place.get("centre"),
+    )
+    problem = None
+    if not isinstance(osm_id, str | int) or isinstance(osm_id, bool) or not str(osm_id):
+        problem = f"osm_id {osm_id!r} is not an id"
+    elif not isinstance(name, str) or not name.strip():
+        problem = f"place_name {name!r} is not a name"
+    elif not (
+        isinstance(centre, list)
+        and len(centre) == 2
+        and all(isinstance(c, int | float) and not isinstance(c, bool) for c in centre)
+    ):
+        problem = f"centre {centre!r} is not [lon, lat] in degrees"
+    if problem:
+        raise InputError(
+            f"{source!r}: place {index} ({osm_id!r}): {problem}; the whole file is "
+            "rejected so that a broken export is noticed: repair or re-export it"
+        )
+
+
 def _load_places(path: Path) -> list[Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -340,7 +368,8 @@ def _load_places(path: Path) -> list[Any]:
     if not isinstance(places, list):
         raise InputError(
             f"{str(path)!r} has no 'places' list; expected an OpenStreetMap places "
-            "export like data/geo/assam_osm_places.json"
+            "export: an object whose 'places' items carry osm_id, place_name, "
+            "place_kind and centre"
         )
     return places
 

@@ -247,3 +247,27 @@ def test_fetch_overpass_closed_port_is_source_unavailable() -> None:
 def test_fetch_overpass_rejects_a_quoted_region() -> None:
     with pytest.raises(InputError, match="not a usable area name"):
         fetch_overpass('Assam"]; node(1); out;', url="http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize(
+    ("place", "message"),
+    [
+        (
+            {"osm_id": "node/1", "place_name": None, "centre": [91.0, 26.0]},
+            "place_name",
+        ),
+        ({"osm_id": {"a": 1}, "place_name": "X", "centre": [91.0, 26.0]}, "osm_id"),
+        ({"osm_id": "node/1", "place_name": "X", "centre": [True, 26.0]}, "centre"),
+        ({"osm_id": "node/1", "place_name": "", "centre": [91.0, 26.0]}, "place_name"),
+    ],
+)
+def test_read_osm_places_names_the_bad_place(tmp_path: Path, place, message) -> None:
+    good = {"osm_id": "node/2", "place_name": "Y", "centre": [91.1, 26.1]}
+    document = {
+        "places": [good | {"place_kind": "village"}, place | {"place_kind": "hamlet"}]
+    }
+    path = tmp_path / "places.json"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(InputError, match=rf"place 1 .*{message}"):
+        read_osm_places(path)
