@@ -103,8 +103,9 @@ def main(
         stream=sys.stderr,
         force=True,
     )
-    if not verbose:
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # Libraries that set their own loggers to INFO are filtered at the handler.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 @app.command()
