@@ -276,6 +276,25 @@ def villages_import(
     typer.echo(f"stored {stored} villages from {path}")
 
 
+@villages_app.command("show")
+def villages_show(
+    village_id: Annotated[str, typer.Argument(help="Village id, e.g. node/245746325.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a village's reference gauge, latest reading and level."""
+    from argus.commands import describe_village
+
+    try:
+        report = describe_village(village_id)
+    except FAILURES as error:
+        _fail(error)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    for key, value in report.items():
+        typer.echo(f"{key:<24} {value}")
+
+
 @villages_app.command("fetch")
 def villages_fetch(
     region: Annotated[str, typer.Option(help="Region name, e.g. assam.")] = "assam",

@@ -2,13 +2,22 @@
 
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
+
 from argus.errors import InputError, SourceUnavailable
+from argus.reference_gauges import assign_reference_gauges
 from argus.settings import load_settings
+from argus.storage.cycles import latest_cycle
 from argus.storage.db import engine_for, session_scope
-from argus.storage.observations import quarantine_since
+from argus.storage.observations import (
+    load_accepted_history,
+    load_stations,
+    quarantine_since,
+)
+from argus.storage.tables import Village, VillageState
 from argus.storage.villages import count_villages, upsert_villages
 from argus.subscribers import SubscriberImport, import_subscribers
 from argus.villages import fetch_overpass, read_osm_places, read_villages_csv
@@ -80,6 +89,65 @@ def quarantined_rows(since: datetime) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def describe_village(village_id: str) -> dict:
+    """Report a village's reference gauge, its latest reading and its level.
+
+    The gauge and its reading are judged as of the latest cycle, so the answer
+    says why the village has the level (or is unmonitored) that cycle gave it.
+
+    Raises
+    ------
+    InputError
+        When no village has this id.
+    """
+    settings = load_settings()
+    with session_scope(_engine()) as session:
+        village = session.get(Village, village_id)
+        if village is None:
+            raise InputError(f"village {village_id!r} not found in the registry")
+        stations = load_stations(session)
+        state = session.get(VillageState, village_id)
+        cycle = latest_cycle(session)
+        as_of = cycle.cycle_at if cycle else datetime.now(UTC)
+        history = load_accepted_history(session, as_of - timedelta(days=7), as_of=as_of)
+
+    frame = pd.DataFrame([village.model_dump()])
+    reference = assign_reference_gauges(
+        frame, stations, max_distance_km=settings.reference_gauge_max_distance_km
+    ).iloc[0]
+    code = reference["station_code"]
+    readings = history[history["station_code"] == code] if code else history.iloc[0:0]
+    latest = readings.iloc[-1] if len(readings) else None
+    age_h = (
+        (as_of - latest["observed_at"].to_pydatetime()).total_seconds() / 3600
+        if latest is not None
+        else None
+    )
+    return {
+        "village_id": village.village_id,
+        "name": village.name,
+        "district": village.district,
+        "revenue_circle": village.revenue_circle,
+        "reference_station_code": code,
+        "reference_distance_km": _rounded(reference["distance_km"]),
+        "reference_rule": reference["rule"],
+        "as_of": as_of.isoformat(),
+        "latest_level_m": None if latest is None else float(latest["level_m"]),
+        "latest_observed_at": None
+        if latest is None
+        else latest["observed_at"].isoformat(),
+        "latest_age_h": None if age_h is None else round(age_h, 2),
+        "gauge_usable": age_h is not None and 0 <= age_h <= settings.gauge_max_age_h,
+        "level": state.level if state else None,
+        "level_since": state.since.isoformat() if state else None,
+        "reasons": json.loads(state.reasons) if state else [],
+    }
+
+
+def _rounded(value) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 2)
 
 
 def import_subscriber_file(path: Path) -> SubscriberImport:

@@ -116,6 +116,28 @@ def test_quarantine_list_and_status(runner, loaded, snapshots):
     assert json.loads(status.stdout)["cycle_id"] == summary["cycle_id"]
 
 
+@pytest.mark.usefixtures("prefect_harness")
+def test_villages_show_explains_level(runner, loaded, snapshots):
+    summary = _run_json(runner, "--replay", str(snapshots), "--at", AT)
+
+    reports = []
+    for village_id in loaded:
+        shown = runner.invoke(app, ["villages", "show", village_id, "--json"])
+        assert shown.exit_code == 0, shown.output
+        reports.append(json.loads(shown.stdout))
+    missing = runner.invoke(app, ["villages", "show", "node/0"])
+
+    at_risk = [r for r in reports if r["level"] not in (None, "NORMAL")]
+    assert len(at_risk) == summary["alerts_queued"]
+    assert all(r["gauge_usable"] for r in at_risk)
+    assert all(r["reasons"] for r in at_risk)
+    assert all(r["reference_station_code"] for r in at_risk)
+    no_gauge = [r for r in reports if r["reference_station_code"] is None]
+    assert all(r["reference_rule"].startswith("none") for r in no_gauge)
+    assert missing.exit_code == 2
+    assert "not found" in missing.stderr
+
+
 def test_replay_before_first_snapshot_exits_2(runner, argus_env, snapshots):
     result = runner.invoke(
         app, ["run", "--replay", str(snapshots), "--at", "2026-07-01T00:00+05:30"]
