@@ -154,7 +154,3 @@ def import_subscriber_file(path: Path) -> SubscriberImport:
     """Store the valid rows of a subscribers CSV."""
     with session_scope(_engine()) as session:
         return import_subscribers(session, path)
-
-
-def summary_json(summary: dict) -> str:
-    return json.dumps(summary, sort_keys=True)

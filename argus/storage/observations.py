@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from argus.storage.tables import Observation, Quarantine, Station, utc_now
+from argus.storage.types import to_sql_value
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def upsert_stations(session: Session, stations: pd.DataFrame) -> int:
     existing = {s.station_code: s for s in session.exec(select(Station)).all()}
     fields = set(Station.model_fields) - {"updated_at"}
     for record in stations.to_dict("records"):
-        values = {k: _none_if_nan(v) for k, v in record.items() if k in fields}
+        values = {k: to_sql_value(v) for k, v in record.items() if k in fields}
         station = existing.get(values["station_code"])
         if station is None:
             session.add(Station(**values))
@@ -301,11 +302,3 @@ def quarantine_since(session: Session, since: datetime) -> list[Quarantine]:
 
 def count_observations(session: Session) -> int:
     return session.exec(select(sa.func.count()).select_from(Observation)).one()
-
-
-def _none_if_nan(value):
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if value is pd.NaT:
-        return None
-    return value

@@ -2,7 +2,20 @@
 
 from datetime import UTC, datetime
 
+import numpy as np
+import pandas as pd
 import sqlalchemy as sa
+
+
+def to_sql_value(value):
+    """Turn a frame cell into a value a column takes: NaN, NaT and NA become None."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float | np.floating) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 class UTCDateTime(sa.types.TypeDecorator):

@@ -2,11 +2,11 @@
 
 import logging
 
-import numpy as np
 import pandas as pd
 from sqlmodel import Session, select
 
 from argus.storage.tables import Village
+from argus.storage.types import to_sql_value
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def upsert_villages(session: Session, villages: pd.DataFrame, *, source: str) ->
     """Insert new villages and update known ones by ``village_id``; returns the count."""
     existing = {v.village_id: v for v in session.exec(select(Village)).all()}
     for record in villages[_VILLAGE_FIELDS].to_dict("records"):
-        values = {k: _clean(v) for k, v in record.items()}
+        values = {k: to_sql_value(v) for k, v in record.items()}
         values["village_id"] = str(values["village_id"])
         village = existing.get(values["village_id"])
         if village is None:
@@ -47,26 +47,3 @@ def load_villages(session: Session) -> pd.DataFrame:
     """All villages as a frame with the columns of the village readers."""
     rows = [v.model_dump() for v in session.exec(select(Village)).all()]
     return pd.DataFrame(rows, columns=list(Village.model_fields))
-
-
-def store_reference_gauges(session: Session, assignments: pd.DataFrame) -> None:
-    """Record each village's reference gauge (columns of ``assign_reference_gauges``)."""
-    by_id = assignments.set_index("village_id")
-    for village in session.exec(select(Village)).all():
-        if village.village_id not in by_id.index:
-            continue
-        row = by_id.loc[village.village_id]
-        village.reference_station_code = _clean(row["station_code"])
-        village.reference_distance_km = _clean(row["distance_km"])
-        village.reference_rule = _clean(row["rule"])
-    session.flush()
-
-
-def _clean(value):
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
