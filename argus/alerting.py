@@ -20,7 +20,7 @@ _ADVICE = {
 
 
 def compose_message(village_name: str, change: alert_store.LevelChange) -> str:
-    """The console text of an alert: village, level, first reason and advice."""
+    """Compose an alert's console text: village, level, first reason and advice."""
     reason = change.reasons[0] if change.reasons else "level changed"
     was = f" (was {change.previous_level})" if change.previous_level else ""
     return (

@@ -94,8 +94,8 @@ def quarantined_rows(since: datetime) -> list[dict]:
 def describe_village(village_id: str) -> dict:
     """Report a village's reference gauge, its latest reading and its level.
 
-    The gauge and its reading are judged as of the latest cycle, so the answer
-    says why the village has the level (or is unmonitored) that cycle gave it.
+    The gauge and its reading are judged as of the latest cycle, so the report
+    explains the level (or the unmonitored state) that cycle gave the village.
 
     Raises
     ------

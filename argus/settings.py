@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     http_backoff_s: float = Field(default=1.0, ge=0)
     # Concurrent per-station series requests to CWC.
     cwc_concurrency: int = Field(default=4, ge=1, le=32)
-    # How far back a cycle asks CWC for hourly series [h].
+    # How far back a cycle requests hourly series from CWC [h].
     series_lookback_h: float = Field(default=12.0, gt=0, le=240)
     # A reference gauge is usable while its latest accepted reading is this young [h].
     gauge_max_age_h: float = Field(default=6.0, gt=0)

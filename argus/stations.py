@@ -265,12 +265,12 @@ def _index_by_code(rows: Any, *, table: str) -> dict[str, Mapping[str, Any]]:
 
 def _lon_lat(coordinates: Any) -> tuple[float, float]:
     if isinstance(coordinates, list | tuple) and len(coordinates) == 2:
-        return _as_float(coordinates[0]), _as_float(coordinates[1])
+        return finite_float(coordinates[0]), finite_float(coordinates[1])
     return math.nan, math.nan
 
 
-def _as_float(value: Any) -> float:
-    """A finite float, or NaN for a missing, non-numeric or infinite value."""
+def finite_float(value: Any) -> float:
+    """Convert to a finite float, or NaN for a missing, non-numeric or infinite value."""
     if isinstance(value, bool) or value is None:
         return math.nan
     try:
@@ -299,6 +299,6 @@ def _station_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
         kept.append({"station_code": code, **record})
     frame = pd.DataFrame(kept, columns=list(STATION_COLUMNS))
     for column in _FLOAT_COLUMNS:
-        frame[column] = [_as_float(v) for v in frame[column]]
+        frame[column] = [finite_float(v) for v in frame[column]]
         frame[column] = frame[column].astype("float64")
     return frame

@@ -43,7 +43,7 @@ class SubscriberImport:
 
 
 def masked_phone(phone: str) -> str:
-    """A phone number safe to log: country code and last two digits only."""
+    """Mask a phone number for logs: country code and last two digits only."""
     return f"{phone[:3]}…{phone[-2:]}" if len(phone) > 5 else "…"
 
 

@@ -66,6 +66,7 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from argus.errors import ContractError
+from argus.sources.cwc_payload import OBSERVATION_COLUMNS
 from data_contracts import expectations as ex
 from data_contracts.derived_columns import (
     REFERENCE_LEVELS,
@@ -79,16 +80,6 @@ from data_contracts.expectations import SuiteSpec
 logger = logging.getLogger(__name__)
 
 SUITE_NAME = "gauge_observations"
-OBSERVATION_COLUMNS = (
-    "station_code",
-    "station_code_raw",
-    "observed_at",
-    "observed_at_raw",
-    "level_m",
-    "level_raw",
-    "datatype",
-    "source",
-)
 HISTORY_COLUMNS = ("station_code", "observed_at", "level_m")
 STATION_COLUMNS = ("station_code", *REFERENCE_LEVELS)
 

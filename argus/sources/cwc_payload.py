@@ -15,7 +15,6 @@ contract quarantines them).
 """
 
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -24,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from argus.errors import PayloadError, SourceError
-from argus.stations import normalise_station_code
+from argus.stations import finite_float, normalise_station_code
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +233,7 @@ def parse_above_warning(rows: Any, *, source: str) -> pd.DataFrame | None:
             "station_code": _code(row.get("stationCode"))[0],
             "status": _word(row.get("status")),
             "trend": _word(row.get("trend")),
-            "level_m": _as_float(row.get("value")),
+            "level_m": finite_float(row.get("value")),
         }
         for row in checked
     ]
@@ -266,7 +265,7 @@ def parse_forecasts(rows: Any, *, source: str) -> pd.DataFrame:
             "station_code": _code(_first(row, "id.stationCode", "stationCode"))[0],
             "issued_at": parse_ffs_time(_first(row, "id.issuedDate")),
             "forecast_for": parse_ffs_time(_first(row, "id.forecastedDate")),
-            "level_m": _as_float(row.get("realValue")),
+            "level_m": finite_float(row.get("realValue")),
             "trend": _word(row.get("trend")),
         }
         for row in checked
@@ -403,17 +402,6 @@ def _word(raw: Any) -> str | None:
     return raw.strip().upper() if isinstance(raw, str) and raw.strip() else None
 
 
-def _as_float(value: Any) -> float:
-    """A finite float, or NaN for a missing, non-numeric or infinite value."""
-    if isinstance(value, bool) or value is None:
-        return math.nan
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return math.nan
-    return number if math.isfinite(number) else math.nan
-
-
 def _raw_text(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -427,7 +415,7 @@ def _observation(
         "station_code_raw": station_code_raw,
         "observed_at": parse_ffs_time(time),
         "observed_at_raw": _raw_text(time),
-        "level_m": _as_float(value),
+        "level_m": finite_float(value),
         "level_raw": _raw_text(value),
         "datatype": _raw_text(datatype),
         "source": source,

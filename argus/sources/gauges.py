@@ -14,7 +14,7 @@ from argus.sources.replay import ReplaySource
 
 
 class GaugeSource(Protocol):
-    """What a cycle needs from a gauge source."""
+    """Interface of a gauge source as a cycle uses it."""
 
     name: str
 
@@ -86,7 +86,7 @@ def open_gauge_source(
     replay_dir: str | None = None,
     stations_file: str | None = None,
 ) -> GaugeSource:
-    """The replay source when ``replay_dir`` is given, else the live CWC site."""
+    """Open the replay source when ``replay_dir`` is given, else the live CWC site."""
     if replay_dir:
         return ReplayGaugeSource(
             Path(replay_dir), Path(stations_file) if stations_file else None

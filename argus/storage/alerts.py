@@ -69,8 +69,8 @@ def find_level_changes(session: Session, levels: pd.DataFrame) -> list[LevelChan
 def at_risk_now_unmonitored(session: Session, levels: pd.DataFrame) -> list[str]:
     """Ids of villages last known above NORMAL whose gauge is now unusable.
 
-    Their stored state keeps the last monitored level; the operator must be
-    told, because no reading now confirms or clears the risk.
+    Their stored state keeps the last monitored level. The operator needs a
+    warning because no reading now confirms or clears the risk.
     """
     at_risk = {
         s.village_id

@@ -25,7 +25,7 @@ def close_cycle(session: Session, cycle_id: int, *, summary: dict, status: str) 
 
 
 def latest_cycle(session: Session) -> Cycle | None:
-    """The most recently finished cycle, or None before the first one."""
+    """Return the most recently finished cycle, or None before the first one."""
     query = (
         select(Cycle)
         .where(Cycle.finished_at.is_not(None))

@@ -117,7 +117,7 @@ _ENGINES: dict[str, sa.Engine] = {}
 
 
 def engine_for(url: str) -> sa.Engine:
-    """A migrated engine for ``url``, created once per process."""
+    """Return a migrated engine for ``url``, created once per process."""
     if url not in _ENGINES:
         engine = create_db_engine(url)
         migrate(engine)

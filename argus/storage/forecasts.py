@@ -78,7 +78,7 @@ def store_forecasts(session: Session, forecasts: pd.DataFrame) -> int:
 
 
 def load_forecasts(session: Session, issued_at) -> pd.DataFrame:
-    """The forecasts of one issue time as a frame."""
+    """Load the forecasts of one issue time as a frame."""
     rows = session.exec(select(Forecast).where(Forecast.issued_at == issued_at)).all()
     columns = ["station_code", "lead_time_h", "p10_m", "p50_m", "p90_m", "model"]
     return pd.DataFrame([r.model_dump() for r in rows], columns=columns)

@@ -128,7 +128,7 @@ def select_new_candidates(
 ) -> pd.DataFrame:
     """Keep only the candidate rows that are new values, numbering their revisions.
 
-    A value is new unless a revision published at or before ``as_of`` holds it.
+    A value is new unless a revision published at or before ``as_of`` contains it.
 
     Returns the new rows with two more columns: ``revision`` (0 for rows that
     cannot be stored as observations: missing station, time or level, or not a

@@ -169,7 +169,7 @@ class Subscriber(SQLModel, table=True):
 
 
 class SubscriberVillage(SQLModel, table=True):
-    """Which villages a subscriber is warned about."""
+    """Link from a subscriber to a village they are warned about."""
 
     subscriber_id: int = Field(foreign_key="subscriber.id", primary_key=True)
     village_id: str = Field(primary_key=True, index=True)

@@ -7,24 +7,15 @@ from sqlmodel import Session, select
 
 from argus.storage.tables import Village
 from argus.storage.types import to_sql_value
+from argus.villages import VILLAGE_COLUMNS
 
 logger = logging.getLogger(__name__)
-
-_VILLAGE_FIELDS = [
-    "village_id",
-    "name",
-    "lat",
-    "lon",
-    "district",
-    "revenue_circle",
-    "place_kind",
-]
 
 
 def upsert_villages(session: Session, villages: pd.DataFrame, *, source: str) -> int:
     """Insert new villages and update known ones by ``village_id``; returns the count."""
     existing = {v.village_id: v for v in session.exec(select(Village)).all()}
-    for record in villages[_VILLAGE_FIELDS].to_dict("records"):
+    for record in villages[list(VILLAGE_COLUMNS)].to_dict("records"):
         values = {k: to_sql_value(v) for k, v in record.items()}
         values["village_id"] = str(values["village_id"])
         village = existing.get(values["village_id"])
@@ -44,6 +35,6 @@ def count_villages(session: Session) -> int:
 
 
 def load_villages(session: Session) -> pd.DataFrame:
-    """All villages as a frame with the columns of the village readers."""
+    """Load all villages as a frame with the columns of the village readers."""
     rows = [v.model_dump() for v in session.exec(select(Village)).all()]
     return pd.DataFrame(rows, columns=list(Village.model_fields))

@@ -13,18 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from argus.sources.cwc_payload import OBSERVATION_COLUMNS
+
 IST = "Asia/Kolkata"
 SNAPSHOT_NAME = re.compile(r"ffs_(\d{4}-\d{2}-\d{2}T\d{4})(?:_\d+)?\.json\.gz$")
-OBSERVATION_COLUMNS = [
-    "station_code",
-    "station_code_raw",
-    "observed_at",
-    "observed_at_raw",
-    "level_m",
-    "level_raw",
-    "datatype",
-    "source",
-]
 
 
 def normalise_code(raw: str) -> str:
