@@ -153,6 +153,10 @@ class Alert(SQLModel, table=True):
     station_code: str | None = None
     flow_run_id: str | None = None
     created_at: datetime = Field(default_factory=utc_now, sa_column=_time())
+    # level_change, reminder (still at EMERGENCY) or all_clear (fell back).
+    kind: str = "level_change"
+    # Messages of this alert are not delivered after this time (stale warning).
+    expires_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
 
 
 class Subscriber(SQLModel, table=True):
@@ -166,6 +170,8 @@ class Subscriber(SQLModel, table=True):
     role: str = "resident"
     consent: bool = False
     opted_out: bool = False
+    # When the subscriber replied STOP (or its local form); NULL while subscribed.
+    opted_out_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
 
 
 class SubscriberVillage(SQLModel, table=True):
@@ -176,17 +182,44 @@ class SubscriberVillage(SQLModel, table=True):
 
 
 class Outbox(SQLModel, table=True):
-    """A message waiting to be sent; the key makes a retried send a no-op."""
+    """One message to one recipient on one channel, and its sending state.
+
+    The idempotency key is ``<alert id>:<subscriber id>:<channel>``, so a
+    retried or restarted run finds the row instead of adding a second one.
+    ``status`` moves queued -> sending -> sent, or to expired, cancelled or
+    failed. A row is marked sending (with ``sending_started_at``) before the
+    provider is called, so a crash leaves it for reconciliation with the
+    provider instead of a blind resend. ``delivery_status`` is the provider's
+    latest delivery state from its status callbacks.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True)
     alert_id: int = Field(foreign_key="alert.id", index=True)
-    subscriber_id: int = Field(foreign_key="subscriber.id")
+    subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
     channel: str
     language: str
     body: str
-    status: str = "queued"
+    status: str = Field(default="queued", index=True)
     created_at: datetime = Field(default_factory=utc_now, sa_column=_time())
+    # Escalation step: 0 the first message, then voice, then the ward volunteer.
+    step: int = 0
+    # SMS encoding (GSM-7 or UCS-2) and segment count of ``body``.
+    encoding: str | None = None
+    segments: int | None = None
+    attempts: int = 0
+    provider_sid: str | None = Field(default=None, index=True)
+    sending_started_at: datetime | None = Field(
+        default=None, sa_column=_time(nullable=True)
+    )
+    sent_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    expires_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    delivery_status: str | None = None
+    delivery_updated_at: datetime | None = Field(
+        default=None, sa_column=_time(nullable=True)
+    )
+    # Last error of the provider or of validation; never contains a phone number.
+    error: str | None = None
 
 
 class Cycle(SQLModel, table=True):
@@ -199,3 +232,70 @@ class Cycle(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     status: str = "running"
     summary: str = "{}"
+
+
+# Messaging: delivery receipts, replies, acknowledgements, help requests, Storm Mode.
+
+
+class DeliveryEvent(SQLModel, table=True):
+    """One status callback of the messaging provider for a sent message."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
+    provider_sid: str = Field(index=True)
+    status: str
+    error_code: str | None = None
+    received_at: datetime = Field(default_factory=utc_now, sa_column=_time())
+
+
+class InboundMessage(SQLModel, table=True):
+    """A reply received from a phone; ``sender_key`` is a hash, never the number."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_sid: str = Field(unique=True)
+    subscriber_id: int | None = Field(default=None, foreign_key="subscriber.id")
+    sender_key: str = Field(index=True)
+    channel: str = "sms"
+    body: str
+    # stop, start, ack, help, water_report or unknown.
+    intent: str
+    language: str | None = None
+    received_at: datetime = Field(default_factory=utc_now, sa_column=_time())
+
+
+class Acknowledgement(SQLModel, table=True):
+    """A subscriber's reply that they are safe, for an alert of their village."""
+
+    __table_args__ = (sa.UniqueConstraint("subscriber_id", "alert_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    inbound_id: int | None = Field(default=None, foreign_key="inboundmessage.id")
+    acknowledged_at: datetime = Field(sa_column=_time())
+
+
+class HelpRequest(SQLModel, table=True):
+    """A subscriber asked for help; open until an operator closes it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
+    village_id: str | None = None
+    inbound_id: int | None = Field(default=None, foreign_key="inboundmessage.id")
+    body: str
+    status: str = Field(default="open", index=True)
+    received_at: datetime = Field(sa_column=_time())
+    closed_by: str | None = None
+    closed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class StormEvent(SQLModel, table=True):
+    """A change of Storm Mode; the latest row is the current state."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    changed_at: datetime = Field(sa_column=_time(index=True))
+    active: bool
+    reason: str
+    # Who or what made the change: "cycle <time>" or "operator <name>".
+    actor: str
+    villages_at_emergency: int = 0
