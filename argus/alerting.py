@@ -7,26 +7,8 @@ import sqlalchemy as sa
 
 from argus.storage import alerts as alert_store
 from argus.storage.db import session_scope
-from argus.storage.tables import Village
 
 logger = logging.getLogger(__name__)
-
-_ADVICE = {
-    "EMERGENCY": "Move to safe high ground now with family and animals.",
-    "WARNING": "Be ready to move; keep documents, food and water at hand.",
-    "WATCH": "The river may reach warning level; follow further messages.",
-    "NORMAL": "The danger has passed for now.",
-}
-
-
-def compose_message(village_name: str, change: alert_store.LevelChange) -> str:
-    """Compose an alert's console text: village, level, first reason and advice."""
-    reason = change.reasons[0] if change.reasons else "level changed"
-    was = f" (was {change.previous_level})" if change.previous_level else ""
-    return (
-        f"ARGUS flood {change.level} for {village_name}{was}: {reason}. "
-        f"{_ADVICE.get(change.level, '')}"
-    ).strip()
 
 
 def alert_village(
@@ -42,13 +24,10 @@ def alert_village(
     already went through) and ``outbox_queued`` (rows queued by this call).
     """
     with session_scope(engine) as session:
-        village = session.get(Village, change.village_id)
-        name = village.name if village else change.village_id
         alert, created, queued = alert_store.record_alert(
             session,
             change,
             cycle_at=cycle_at,
-            body=compose_message(name, change),
             flow_run_id=flow_run_id,
         )
     logger.info(

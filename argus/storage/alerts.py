@@ -13,18 +13,12 @@ from datetime import datetime
 import pandas as pd
 from sqlmodel import Session, select
 
-from argus.storage.tables import (
-    Alert,
-    Outbox,
-    Subscriber,
-    SubscriberVillage,
-    VillageState,
-)
+from argus.messaging import queue_messages
+from argus.storage.tables import Alert, VillageState
 
 logger = logging.getLogger(__name__)
 
 UNMONITORED = "UNMONITORED"
-CONSOLE_CHANNEL = "console"
 
 
 @dataclass(frozen=True)
@@ -106,10 +100,9 @@ def record_alert(
     change: LevelChange,
     *,
     cycle_at: datetime,
-    body: str,
     flow_run_id: str | None,
 ) -> tuple[Alert, bool, int]:
-    """Store the alert, queue one console message per subscriber, move the state.
+    """Store the alert, queue its messages (see :mod:`argus.messaging`), move the state.
 
     Idempotent: a second call for the same village and cycle finds the alert and
     the outbox rows already there and adds nothing. Returns the alert, whether
@@ -134,44 +127,10 @@ def record_alert(
         session.add(alert)
         session.flush()
 
-    queued = _queue_outbox(session, alert, body=body)
+    queued = queue_messages(session, alert)
     _move_state(session, change, cycle_at=cycle_at)
     session.flush()
     return alert, created, queued
-
-
-def _queue_outbox(session: Session, alert: Alert, *, body: str) -> int:
-    subscribers = session.exec(
-        select(Subscriber)
-        .join(SubscriberVillage, SubscriberVillage.subscriber_id == Subscriber.id)
-        .where(
-            SubscriberVillage.village_id == alert.village_id,
-            Subscriber.consent.is_(True),
-            Subscriber.opted_out.is_(False),
-        )
-    ).all()
-    existing = set(
-        session.exec(
-            select(Outbox.idempotency_key).where(Outbox.alert_id == alert.id)
-        ).all()
-    )
-    queued = 0
-    for subscriber in subscribers:
-        key = f"{alert.id}:{subscriber.id}:{CONSOLE_CHANNEL}"
-        if key in existing:
-            continue
-        session.add(
-            Outbox(
-                idempotency_key=key,
-                alert_id=alert.id,
-                subscriber_id=subscriber.id,
-                channel=CONSOLE_CHANNEL,
-                language=subscriber.language,
-                body=body,
-            )
-        )
-        queued += 1
-    return queued
 
 
 def _move_state(session: Session, change: LevelChange, *, cycle_at: datetime) -> None:
