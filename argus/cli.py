@@ -323,3 +323,9 @@ def subscribers_import(
     for problem in result.problems:
         typer.echo(f"argus: {problem}", err=True)
     typer.echo(f"stored {result.stored} subscribers from {path}")
+
+
+# Sub-apps in their own modules; imported last because they reuse _fail above.
+from argus.cli_camera import camera_app  # noqa: E402
+
+app.add_typer(camera_app, name="camera")

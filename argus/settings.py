@@ -21,6 +21,10 @@ def _default_home() -> Path:
     return Path(base) / "argus"
 
 
+def _default_camera_calibrations() -> Path:
+    return Path(__file__).resolve().parents[1] / "deployments" / "cameras"
+
+
 class Settings(BaseSettings):
     """Runtime settings; each field is read from ``ARGUS_<FIELD>``."""
 
@@ -52,6 +56,10 @@ class Settings(BaseSettings):
     reference_gauge_max_distance_km: float = Field(default=25.0, gt=0)
     # Days of accepted history the contracts compare new readings with [d].
     contract_history_days: float = Field(default=7.0, gt=0)
+    # Folder with one subfolder of frames per camera; unset leaves cameras off.
+    camera_dir: Path | None = None
+    # Folder of camera calibrations, one <camera_id>.json per camera.
+    camera_calibration_dir: Path = Field(default_factory=_default_camera_calibrations)
 
     @property
     def resolved_database_url(self) -> str:

@@ -57,6 +57,8 @@ def nowcast(
             steps.refresh_stations(replay_dir, stations_file)
         with _timed(stage_seconds, "ingest"):
             ingest = steps.ingest_gauges(cycle_id, cycle_at, replay_dir, stations_file)
+        with _timed(stage_seconds, "cameras"):
+            camera = steps.ingest_cameras(cycle_id, cycle_at, replay_dir)
         with _timed(stage_seconds, "predict"):
             steps.forecast_gauges(cycle_at)
         with _timed(stage_seconds, "levels"):
@@ -74,7 +76,9 @@ def nowcast(
         "gauges_read": ingest["gauges_read"],
         "observations_stored": ingest["observations_stored"],
         "quarantined_by_rule": ingest["quarantined_by_rule"],
-        "source_failures": ingest["failures"],
+        "source_failures": ingest["failures"] + camera["failures"],
+        "camera_readings": camera["readings"],
+        "camera_refused": camera["refused"],
         "above_warning_known": ingest["above_warning_known"],
         "villages_by_level": assessment["villages_by_level"],
         "villages_unmonitored": assessment["villages_unmonitored"],

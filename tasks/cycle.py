@@ -5,7 +5,7 @@ from datetime import datetime
 
 from prefect import get_run_logger, task
 
-from argus import assess, cycle
+from argus import assess, cameras, cycle
 from argus.sources.gauges import open_gauge_source
 from argus.storage import cycles as cycle_store
 from argus.storage.db import session_scope
@@ -51,6 +51,20 @@ def ingest_gauges(
     )
     report = cycle.ingest_gauges(
         engine, source, cycle_id=cycle_id, cycle_at=cycle_at, settings=settings
+    )
+    return asdict(report)
+
+
+@task(**DATABASE_RETRIES, timeout_seconds=300)
+def ingest_cameras(cycle_id: int, cycle_at: datetime, replay_dir: str | None) -> dict:
+    """Read new camera frames into virtual gauge observations (when configured)."""
+    settings, engine = settings_and_engine()
+    report = cameras.ingest_cameras(
+        engine,
+        cycle_id=cycle_id,
+        cycle_at=cycle_at,
+        settings=settings,
+        fetch=replay_dir is None,
     )
     return asdict(report)
 

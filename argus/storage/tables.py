@@ -299,3 +299,28 @@ class StormEvent(SQLModel, table=True):
     # Who or what made the change: "cycle <time>" or "operator <name>".
     actor: str
     villages_at_emergency: int = 0
+
+
+# Camera staff-gauge readings.
+
+
+class CameraReading(SQLModel, table=True):
+    """The outcome of one camera frame: a level with its confidence, or a refusal.
+
+    A read frame is also stored as an observation of the camera's virtual
+    gauge (``station_code``); a refused one keeps only this row and its reason.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("camera_id", "observed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: str = Field(index=True)
+    station_code: str
+    observed_at: datetime = Field(sa_column=_time(index=True))
+    frame: str
+    level_cm: float | None = None
+    level_m: float | None = None
+    confidence: float = 0.0
+    reason: str | None = None
+    cycle_id: int | None = Field(default=None, index=True)
+    ingested_at: datetime = Field(default_factory=utc_now, sa_column=_time())
