@@ -47,7 +47,7 @@ MIN_MARK_CORRELATION = 0.5
 STEP_WINDOW_ROWS = 6
 # Rise per pixel at the face's edges, relative to the face brightness, below
 # which the edges count as covered.
-MIN_EDGE_STRENGTH = 0.08
+MIN_EDGE_STRENGTH = 0.05
 
 
 @dataclass(frozen=True)
