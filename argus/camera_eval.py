@@ -45,9 +45,7 @@ def select_frames(images: Path, *, every: int = 1, offset: int = 0) -> list[Path
     if not Path(images).is_dir():
         raise InputError(f"image folder {str(images)!r} not found")
     frames = sorted(
-        path
-        for path in Path(images).iterdir()
-        if path.suffix.lower() in FRAME_SUFFIXES
+        path for path in Path(images).iterdir() if path.suffix.lower() in FRAME_SUFFIXES
     )
     return frames[offset::every]
 

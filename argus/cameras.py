@@ -3,7 +3,7 @@
 Each camera has a calibration file ``<camera_id>.json`` in the calibration
 folder and a folder ``<camera_id>/`` of frames in ``ARGUS_CAMERA_DIR``. A frame's
 time comes from its file name (the calibration's ``frame_name_format``), so a
-replay as of time T sees only frames taken by T. Every new frame is read once:
+replay as of time T reads only frames taken by T. Every new frame is read once:
 a level becomes an accepted observation of the camera's virtual gauge, and
 every outcome, refusals included, is kept with its reason and confidence.
 """
@@ -47,15 +47,15 @@ def frame_time(path: Path, calibration: GaugeCalibration) -> datetime:
     """Parse a frame's time (UTC) from its file name; raises InputError."""
     name_format = calibration.frame_name_format or DEFAULT_FRAME_NAME_FORMAT
     try:
-        taken = datetime.strptime(path.name, name_format)
+        taken_at = datetime.strptime(path.name, name_format)
     except ValueError:
         raise InputError(
             f"frame {str(path)!r}: name does not match the format "
             f"{name_format!r} of camera {calibration.camera_id!r}"
         ) from None
-    if taken.tzinfo is None:
-        taken = taken.replace(tzinfo=ZoneInfo(calibration.frame_timezone))
-    return taken.astimezone(UTC)
+    if taken_at.tzinfo is None:
+        taken_at = taken_at.replace(tzinfo=ZoneInfo(calibration.frame_timezone))
+    return taken_at.astimezone(UTC)
 
 
 def load_calibrations(folder: Path) -> tuple[dict[str, GaugeCalibration], list[str]]:
@@ -92,9 +92,7 @@ def ingest_cameras(
     report = CameraReport()
     if settings.camera_dir is None:
         return report
-    calibrations, report.failures = load_calibrations(
-        settings.camera_calibration_dir
-    )
+    calibrations, report.failures = load_calibrations(settings.camera_calibration_dir)
     since = cycle_at - timedelta(hours=settings.series_lookback_h)
     for folder in _camera_folders(settings.camera_dir, report):
         calibration = calibrations.get(folder.name)
@@ -109,8 +107,8 @@ def ingest_cameras(
             _fetch_frame(calibration, folder, cycle_at, settings, report)
         with session_scope(engine) as session:
             known = camera_store.read_times(session, calibration.camera_id, since)
-        for path, taken in _new_frames(folder, calibration, since, cycle_at, report):
-            if taken in known:
+        for path, taken_at in _new_frames(folder, calibration, since, cycle_at, report):
+            if taken_at in known:
                 continue
             reading = _read(path, calibration, report)
             with session_scope(engine) as session:
@@ -118,7 +116,7 @@ def ingest_cameras(
                     session,
                     calibration,
                     reading,
-                    observed_at=taken,
+                    observed_at=taken_at,
                     frame=path.name,
                     cycle_id=cycle_id,
                     published_at=cycle_at,
@@ -141,12 +139,12 @@ def _new_frames(folder, calibration, since, until, report):
         if path.suffix.lower() not in FRAME_SUFFIXES:
             continue
         try:
-            taken = frame_time(path, calibration)
+            taken_at = frame_time(path, calibration)
         except InputError as error:
             report.failures.append(str(error))
             continue
-        if since < taken <= until:
-            frames.append((path, taken))
+        if since < taken_at <= until:
+            frames.append((path, taken_at))
     return sorted(frames, key=lambda item: item[1])
 
 

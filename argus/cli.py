@@ -191,6 +191,7 @@ def _format_summary(summary: dict) -> str:
         f"  observations stored  {summary['observations_stored']}",
         f"  quarantined          {rules}",
         f"  villages             {levels}; unmonitored {unmonitored}",
+        f"  camera readings      {summary.get('camera_readings', 0)}",
         f"  alerts queued        {summary['alerts_queued']}",
         f"  messages queued      {summary['outbox_queued']}",
     ]
@@ -326,6 +327,6 @@ def subscribers_import(
 
 
 # Sub-apps in their own modules; imported last because they reuse _fail above.
-from argus.cli_camera import camera_app  # noqa: E402
+from argus.cli_camera import camera_app
 
 app.add_typer(camera_app, name="camera")

@@ -14,8 +14,7 @@ def _parse_corners(text: str) -> list[tuple[float, float]]:
 
     try:
         corners = [
-            tuple(float(value) for value in pair.split(","))
-            for pair in text.split(";")
+            tuple(float(value) for value in pair.split(",")) for pair in text.split(";")
         ]
     except ValueError:
         corners = []
@@ -41,7 +40,9 @@ def camera_calibrate(
     ],
     top_long_mark_cm: Annotated[
         float,
-        typer.Option(help="Value printed at the topmost long mark in the corners [cm]."),
+        typer.Option(
+            help="Value printed at the topmost long mark in the corners [cm]."
+        ),
     ],
     output: Annotated[Path, typer.Option(help="Calibration file to write.")],
     serves_station: Annotated[

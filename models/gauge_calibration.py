@@ -2,7 +2,7 @@
 
 A calibration is built once from one chosen frame in which the gauge face is dry
 over most of its length. The operator gives the four corners of the gauge face
-and the value printed next to the topmost long mark; everything else comes from
+and the value printed next to the topmost long mark. Everything else comes from
 the gauge's own marks found in that frame:
 
 1. the face is rectified (``cv2.warpPerspective``) into a vertical strip, so a
@@ -19,6 +19,7 @@ No observed water level enters the fit. The result is a JSON file kept under
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -49,7 +50,7 @@ class Mark:
 
 @dataclass(frozen=True)
 class GaugeCalibration:
-    """Where a camera's staff gauge is in the frame and how strip rows map to cm."""
+    """A camera's staff gauge: its place in the frame and the row-to-cm mapping."""
 
     camera_id: str
     # Code of the virtual gauge under which the camera's readings are stored.
@@ -70,7 +71,7 @@ class GaugeCalibration:
     level_coefficients: tuple[float, ...]
     fit_residual_rms_cm: float
     # Face's left edge column and top edge row in the margined strip of the
-    # calibration frame; a frame whose edges lie elsewhere is from a moved camera.
+    # calibration frame. A frame whose edges lie elsewhere is from a moved camera.
     face_left_col: int
     face_top_row: int
     # Reduced level of the gauge's 0 cm [m above mean sea level], when surveyed.
@@ -85,7 +86,9 @@ class GaugeCalibration:
 
     def level_cm(self, strip_row: float) -> float:
         """Convert a strip row to a gauge level [cm]."""
-        return float(np.polynomial.polynomial.polyval(strip_row, self.level_coefficients))
+        return float(
+            np.polynomial.polynomial.polyval(strip_row, self.level_coefficients)
+        )
 
     @property
     def level_range_cm(self) -> tuple[float, float]:
@@ -118,8 +121,8 @@ def rectify(frame: np.ndarray, transform: np.ndarray, width_px: int, height_px: 
 
 def column_band(strip: np.ndarray, width_px: int, fractions) -> np.ndarray:
     """Mean brightness per strip row over a band of columns given as fractions."""
-    first = STRIP_MARGIN_PX + int(round(fractions[0] * width_px))
-    last = STRIP_MARGIN_PX + int(round(fractions[1] * width_px))
+    first = STRIP_MARGIN_PX + round(fractions[0] * width_px)
+    last = STRIP_MARGIN_PX + round(fractions[1] * width_px)
     return strip[:, first : max(last, first + 1)].mean(axis=1)
 
 
@@ -127,7 +130,7 @@ def find_marks(strip: np.ndarray, width_px: int) -> list[tuple[float, float, boo
     """Find dark marks in the mark column: (top row, bottom row, long) per mark.
 
     Rows are strip rows without the margin. A mark is a run of rows darker than
-    60% of the brightest face within 15 rows; its edges are placed where the
+    60% of the brightest face within 15 rows. Its edges are placed where the
     brightness crosses half-way between the mark's darkest row and the face.
     """
     profile = column_band(strip, width_px, MARK_COLUMNS)
@@ -183,8 +186,8 @@ def label_marks(
 ) -> list[Mark]:
     """Give each mark its value, counting down from the topmost long mark.
 
-    Marks follow at a regular spacing; the run stops at the first gap that is
-    not a whole number of spacings (the waterline or a fouled stretch). Raises
+    Marks follow at a regular spacing, and the run stops at the first gap that
+    is not a whole number of spacings (the waterline or a fouled stretch). Raises
     InputError when a mark that falls on a multiple of ``long_mark_every_cm``
     is short, because then the count or the label is wrong. A short mark that
     looks long is accepted: dirt next to it can darken the inner columns.
@@ -196,7 +199,7 @@ def label_marks(
     spacing = float(np.median(np.diff([mark[0] for mark in run[:6]])))
     marks = [Mark(_px(run[0][0]), _px(run[0][1]), top_long_mark_cm, True)]
     steps = 0
-    for previous, current in zip(run, run[1:], strict=False):
+    for previous, current in itertools.pairwise(run):
         ratio = (current[0] - previous[0]) / spacing
         if round(ratio) < 1 or abs(ratio - round(ratio)) > 0.2:
             break
@@ -249,8 +252,8 @@ def build_calibration(
 ) -> GaugeCalibration:
     """Build a camera's calibration from one frame and the gauge's own marks."""
     corners = tuple((float(x), float(y)) for x, y in gauge_corners)
-    width = int(round(np.hypot(*np.subtract(corners[1], corners[0]))))
-    height = int(round(np.hypot(*np.subtract(corners[3], corners[0]))))
+    width = round(float(np.hypot(*np.subtract(corners[1], corners[0]))))
+    height = round(float(np.hypot(*np.subtract(corners[3], corners[0]))))
     transform = strip_transform(corners, width, height)
     strip = rectify(frame, transform, width, height)
 

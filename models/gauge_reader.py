@@ -101,8 +101,10 @@ def read_gauge(
         transform = calibration.strip_transform()
     width, height = calibration.strip_width_px, calibration.strip_height_px
     strip = rectify(frame, transform, width, height)
-    face = strip[STRIP_MARGIN_PX : STRIP_MARGIN_PX + height,
-                 STRIP_MARGIN_PX : STRIP_MARGIN_PX + width]
+    face = strip[
+        STRIP_MARGIN_PX : STRIP_MARGIN_PX + height,
+        STRIP_MARGIN_PX : STRIP_MARGIN_PX + width,
+    ]
 
     exposure = _check_exposure(face)
     if exposure:
@@ -162,8 +164,8 @@ def find_waterline(brightness: np.ndarray) -> tuple[float | None, float]:
 
     ``brightness`` is one value per strip row. Returns the sub-pixel row where
     the brightness crosses half-way between the dry level above and the wet
-    level below, and the relative drop; (None, 0.0) when no row qualifies. The
-    drop must last: the 20 rows below stay under 80% of the dry level, which
+    level below, and the relative drop, or (None, 0.0) when no row qualifies.
+    The drop must last: the 20 rows below stay under 80% of the dry level, which
     passes over a single dark mark, digit or stain.
     """
     window = STEP_WINDOW_ROWS
@@ -261,7 +263,7 @@ def mark_pattern(marks, rows: int) -> np.ndarray:
     """Return the expected mark column per strip row: -1 on a mark, 1 on the face."""
     pattern = np.ones(rows, dtype=np.float32)
     for mark in marks:
-        pattern[int(round(mark.top_row)) : int(round(mark.bottom_row)) + 1] = -1.0
+        pattern[round(mark.top_row) : round(mark.bottom_row) + 1] = -1.0
     return pattern
 
 
@@ -286,8 +288,7 @@ def read_gauge_file(path: Path, calibration: GaugeCalibration) -> GaugeReading:
     frame = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if frame is None:
         raise InputError(
-            f"frame {str(path)!r} is not a readable image (corrupt or not "
-            "JPEG/PNG)"
+            f"frame {str(path)!r} is not a readable image (corrupt or not JPEG/PNG)"
         )
     try:
         return read_gauge(frame, calibration)

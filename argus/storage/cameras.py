@@ -24,8 +24,8 @@ def level_m(calibration: GaugeCalibration, level_cm: float) -> float:
     """Convert a gauge reading [cm] to a level [m].
 
     With a surveyed ``gauge_zero_m`` the result is a reduced level (m above
-    mean sea level), comparable with CWC's; without one it is metres above
-    the gauge's own zero.
+    mean sea level), comparable with CWC's. Without one it is metres above the
+    gauge's own zero.
     """
     zero_m = calibration.gauge_zero_m or 0.0
     return round(zero_m + level_cm / 100.0, 4)

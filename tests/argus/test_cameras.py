@@ -140,11 +140,11 @@ def test_ingest_cameras_off_without_folder(engine):
 @pytest.fixture
 def frame_server(shared_data):
     """A local HTTP server that serves one real frame at /frame.jpg."""
-    body = (shared_data / "gaugecam" / "images" / "NRmarshDN-12-06-30-09-15.jpg")
+    body = shared_data / "gaugecam" / "images" / "NRmarshDN-12-06-30-09-15.jpg"
     payload = body.read_bytes()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (the http.server interface)
+        def do_GET(self):
             status = 200 if self.path == "/frame.jpg" else 404
             self.send_response(status)
             self.send_header("Content-Type", "image/jpeg")

@@ -45,9 +45,9 @@ def test_reader_pinned_levels(calibration, images, name, pinned_cm, site_cm):
 
 
 def test_reader_infrared_night_frame_read_not_guessed(calibration, images):
-    # 21:00 at night: the face and its marks are lit by the infrared lamp, so
-    # the frame is read; the site's own system reported 73.5 cm, but the water
-    # visibly meets the face six cm higher (see the benchmark page).
+    # At 21:00 the infrared lamp lights the face and its marks, so the frame is
+    # read. The site's own system reported 73.5 cm, but the water visibly meets
+    # the face about 6 cm higher (docs/camera_reader.md).
     reading = read_gauge_file(images / "NRmarshDN-12-05-31-21-00.jpg", calibration)
 
     assert reading.level_cm == pytest.approx(79.95, abs=0.01)
