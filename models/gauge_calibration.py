@@ -227,12 +227,15 @@ def fit_levels(marks: list[Mark], *, mark_spacing_cm: float = 2.0) -> tuple:
     the residuals [cm].
 
     A mark's top edge is its value and its bottom edge lies half a spacing
-    lower: the marks are as tall as the gaps between them.
+    lower, because the marks are as tall as the gaps between them.
     """
     rows = [m.top_row for m in marks] + [m.bottom_row for m in marks]
     levels = [m.level_cm for m in marks] + [
         m.level_cm - mark_spacing_cm / 2 for m in marks
     ]
+    # NOTE: the top-edge convention comes from the North River gauge, whose
+    # plate ends flush with the top edge of its 100 cm mark. A gauge that
+    # centres each mark on its value reads half a mark height (0.5 cm) low.
     polynomial = np.polynomial.polynomial
     coefficients = polynomial.polyfit(rows, levels, 2)
     residual = np.asarray(levels) - polynomial.polyval(rows, coefficients)
