@@ -17,7 +17,8 @@ from argus.storage import forecasts as forecast_store
 from argus.storage import observations as obs_store
 from argus.storage.db import session_scope
 from argus.storage.villages import load_villages
-from models.baseline import PersistenceTrendForecaster, summarise_gauges
+from models.baseline import summarise_gauges
+from models.serving import serving_forecaster
 from models.village_levels import decide_levels
 
 logger = logging.getLogger(__name__)
@@ -45,10 +46,16 @@ def accepted_history(engine: sa.Engine, *, until: datetime, span: timedelta):
     return history[history["observed_at"] <= until].reset_index(drop=True)
 
 
-def forecast_gauges(engine: sa.Engine, *, cycle_at: datetime) -> int:
-    """Issue and store the 1..24 h forecasts of every gauge; returns rows stored."""
+def forecast_gauges(
+    engine: sa.Engine, *, cycle_at: datetime, settings: Settings
+) -> int:
+    """Issue and store the 1..24 h forecasts of every gauge; returns rows stored.
+
+    The forecaster is the one :func:`models.serving.serving_forecaster` serves.
+    """
     history = accepted_history(engine, until=cycle_at, span=FORECAST_HISTORY)
-    forecasts = PersistenceTrendForecaster().predict(history, issued_at=cycle_at)
+    forecaster = serving_forecaster(settings)
+    forecasts = forecaster.predict(history, issued_at=cycle_at)
     with session_scope(engine) as session:
         stored = forecast_store.store_forecasts(session, forecasts)
     logger.info(

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from argus.cli_train import train_app
 from argus.errors import (
     ArgusError,
     ConfigurationError,
@@ -35,6 +36,7 @@ subscribers_app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
 app.add_typer(villages_app, name="villages")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(train_app, name="train")
 
 EXIT_CODES = {
     ReplayError: 2,

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     camera_dir: Path | None = None
     # Folder of camera calibrations, one <camera_id>.json per camera.
     camera_calibration_dir: Path = Field(default_factory=_default_camera_calibrations)
+    # Level forecaster artifact folder; empty serves the newest promoted one
+    # shipped with ARGUS (or the baseline if none), "baseline" the baseline.
+    level_model_dir: str = ""
 
     @property
     def resolved_database_url(self) -> str:

@@ -72,8 +72,8 @@ def ingest_cameras(cycle_id: int, cycle_at: datetime, replay_dir: str | None) ->
 @task(**DATABASE_RETRIES)
 def forecast_gauges(cycle_at: datetime) -> int:
     """Issue the 1..24 h level forecasts of every gauge."""
-    _, engine = settings_and_engine()
-    return assess.forecast_gauges(engine, cycle_at=cycle_at)
+    settings, engine = settings_and_engine()
+    return assess.forecast_gauges(engine, cycle_at=cycle_at, settings=settings)
 
 
 @task(**DATABASE_RETRIES, timeout_seconds=900)

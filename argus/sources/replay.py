@@ -110,6 +110,10 @@ class ReplaySource:
         if not self.visible_files(at):
             raise ReplayError(self._nothing_visible(at))
 
+    def snapshot_times(self) -> list[datetime]:
+        """Distinct name times of the snapshots (UTC), oldest first."""
+        return sorted({s.visible_at for s in self._snapshots()})
+
     def earliest_time(self) -> datetime:
         """Name time of the first snapshot (UTC)."""
         return self._all_snapshots()[0].visible_at

@@ -1,0 +1,68 @@
+"""``argus train``: train models from recorded data (Prefect flows)."""
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from argus.errors import ConfigurationError
+
+train_app = typer.Typer(help="Train models from recorded data.", no_args_is_help=True)
+
+DEFAULT_OUT = Path("models/artifacts/levels")
+
+
+@train_app.command("levels")
+def train_levels_command(
+    replay: Annotated[
+        Path, typer.Option(help="Folder of recorded FFS snapshots to train on.")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Folder that receives the artifact <version>/.")
+    ] = DEFAULT_OUT,
+    seed: Annotated[int, typer.Option(help="Seed of the split and the training.")] = 0,
+    epochs: Annotated[int, typer.Option(help="Training epochs.", min=1)] = 30,
+    camels: Annotated[
+        Path | None,
+        typer.Option(help="CAMELS-US folder: also run the rainfall-runoff check."),
+    ] = None,
+    max_snapshots: Annotated[
+        int | None,
+        typer.Option(help="Use only the first this many snapshot times.", min=2),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Train the level forecaster, score it on held-out data, write its card."""
+    from argus.cli import FAILURES, _fail
+
+    try:
+        result = _train(replay, out, seed, epochs, camels, max_snapshots)
+    except FAILURES as error:
+        _fail(error)
+    if as_json:
+        typer.echo(json.dumps(result, sort_keys=True))
+        return
+    verdict = "promoted" if result["promoted"] else "not promoted (baseline serves)"
+    typer.echo(f"level model {result['folder']}: {verdict}")
+    typer.echo(f"card: {Path(result['folder']) / 'card.md'}")
+
+
+def _train(replay, out, seed, epochs, camels, max_snapshots) -> dict:
+    from flows.train_levels import train_levels
+
+    if not replay.is_dir():
+        raise ConfigurationError(f"replay folder {str(replay)!r} not found")
+    if camels is not None and not camels.is_dir():
+        raise ConfigurationError(f"CAMELS folder {str(camels)!r} not found")
+    with tempfile.TemporaryDirectory(prefix="argus-train-") as work_dir:
+        return train_levels(
+            replay_dir=str(replay),
+            out_dir=str(out),
+            work_dir=work_dir,
+            seed=seed,
+            epochs=epochs,
+            camels_dir=str(camels) if camels else None,
+            max_snapshots=max_snapshots,
+        )
