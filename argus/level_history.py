@@ -71,14 +71,14 @@ def ingest_snapshots(
     Raises
     ------
     ReplayError
-        If the folder holds no snapshot or no station file is found.
+        If the folder contains no snapshot or no station file is found.
     """
     engine = _new_database(Path(database_path))
     source = ReplayGaugeSource(Path(snapshot_dir), stations_file)
     times = source.replay.snapshot_times()
     if not times:
         raise ReplayError(
-            f"replay folder {str(snapshot_dir)!r} holds no "
+            f"replay folder {str(snapshot_dir)!r} contains no "
             "ffs_<YYYY-MM-DDTHHMM>[_N].json[.gz] files"
         )
     times = times[:max_snapshots] if max_snapshots else times
@@ -117,7 +117,7 @@ def read_level_history(database_path: Path) -> LevelHistory:
         last = session.exec(select(sa.func.max(Cycle.cycle_at))).one()
         if last is None:
             raise ReplayError(
-                f"database {str(database_path)!r} holds no ingested snapshot; "
+                f"database {str(database_path)!r} contains no ingested snapshot; "
                 "run the ingest first"
             )
         levels = obs_store.load_accepted_history(

@@ -3,7 +3,7 @@
 A run ingests the recorded snapshots through the data contracts into a
 scratch database, trains the quantile LSTM on the training stations and
 period, scores it on held-out time and held-out stations against persistence
-and CWC, and writes a versioned artifact whose card says whether it is
+and CWC, and writes a versioned artifact whose card states whether it is
 promoted. The same seed gives the same weights and version.
 """
 

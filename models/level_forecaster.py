@@ -122,6 +122,7 @@ def _take(inputs, rows):
         sequence=inputs.sequence[rows],
         static=inputs.static[rows],
         anchor_m=inputs.anchor_m[rows],
+        prior_m=inputs.prior_m[rows],
         age_h=inputs.age_h[rows],
         usable=inputs.usable[rows],
     )
@@ -223,7 +224,7 @@ def load_artifact(folder: Path) -> LevelForecaster:
 
 
 def promoted_artifacts(root: Path) -> list[Path]:
-    """Artifact folders under ``root`` whose card says promoted, newest last."""
+    """Artifact folders under ``root`` whose card marks them promoted, newest last."""
     if not Path(root).is_dir():
         return []
     found = []

@@ -5,13 +5,18 @@ Every input is relative, so the network can serve a station it never saw:
 - the station's own levels over the last ``window_h`` hours minus its last
   reading (the anchor), with a mask channel for missing hours;
 - the same for each upstream gauge (minus that gauge's own last reading);
-- static values: hours since the last reading, and the anchor against the
-  warning and danger levels where the station has them.
+- static values: hours since the last reading, the anchor against the
+  warning and danger levels where the station has them, and the baseline's
+  trend.
 
 Levels are divided by ``scale_m`` (the spread of 24 h changes in the training
-data). The network predicts the change from the anchor at each lead time, as
-three quantiles; p10 <= p50 <= p90 holds by construction because the outer
-quantiles are the median minus and plus a softplus.
+data). With ``baseline_prior`` the network predicts, at each lead time, the
+correction to the persistence-and-trend baseline's change from the anchor
+(its damped Theil-Sen trend, see :mod:`models.baseline`), as three quantiles.
+A freshly initialised network gives small corrections, so training starts
+near the baseline. Without it the network predicts the change from the
+anchor itself. p10 <= p50 <= p90 is true by construction because the outer quantiles
+are the median minus and plus a softplus.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 from torch import nn
+
+from models.baseline import PersistenceTrendForecaster, theil_sen_slope
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -45,6 +52,10 @@ class LevelNetConfig:
     scale_m: float = 0.5
     # Divisor of the anchor's distance to warning and danger level [m].
     threshold_scale_m: float = 2.0
+    # Whether the network corrects the baseline's trend (True) or predicts
+    # the change from the last reading on its own (False). False had the lower
+    # validation loss on the recorded fortnight (0.336 against 0.339).
+    baseline_prior: bool = False
     seed: int = 0
     epochs: int = 30
     batch_size: int = 256
@@ -68,7 +79,7 @@ class LevelNetConfig:
         return 2 + 2 * self.n_upstream
 
 
-N_STATIC = 5
+N_STATIC = 6
 
 
 class QuantileLSTM(nn.Module):
@@ -127,12 +138,14 @@ def pinball_loss(
 class NetInputs:
     """Inputs of N samples and what they are relative to.
 
+    ``prior_m`` (N, lead) is the baseline's change from the anchor [m];
     ``usable`` marks samples with enough recent readings to be served.
     """
 
     sequence: np.ndarray
     static: np.ndarray
     anchor_m: np.ndarray
+    prior_m: np.ndarray
     age_h: np.ndarray
     usable: np.ndarray
 
@@ -176,15 +189,31 @@ def build_inputs(
 
     limits = thresholds_m[rows]
     distance = (anchor[:, None] - limits) / config.threshold_scale_m
+    slope, prior = _baseline_change(own, age, config.max_lead_h)
+    if not config.baseline_prior:
+        prior = np.zeros_like(prior)
     static = np.column_stack(
         [
             np.nan_to_num(age, nan=window) / 24.0,
             np.tanh(np.nan_to_num(distance, nan=0.0)),
             (~np.isnan(limits)).astype(float),
+            24.0 * slope / config.scale_m,
         ]
     ).astype(np.float32)
     usable = (count >= config.min_readings) & (age <= config.max_age_h)
-    return NetInputs(sequence, static, anchor, age, usable)
+    return NetInputs(sequence, static, anchor, prior, age, usable)
+
+
+def _baseline_change(
+    own: np.ndarray, age: np.ndarray, max_lead_h: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The baseline's trend [m/h] and its change from the anchor per lead [m]."""
+    baseline = PersistenceTrendForecaster()
+    slope = np.nan_to_num(theil_sen_slope(own[:, -baseline.trend_window_h :]))
+    steps = np.nan_to_num(age)[:, None] + np.arange(1, max_lead_h + 1)[None, :]
+    phi = baseline.damping
+    gain = phi * (1 - phi**steps) / (1 - phi)
+    return slope, slope[:, None] * gain
 
 
 def _anchor(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -352,8 +352,10 @@ def _change_scale(table: pd.DataFrame, split) -> float:
     """Standard deviation of 24 h level changes in the training period [m]."""
     train = table[table.index < split.validation_from]
     changes = (train.shift(-24) - train).to_numpy()
-    value = float(np.nanstd(changes))
-    return round(value, 4) if np.isfinite(value) and value > 0 else 0.5
+    changes = changes[~np.isnan(changes)]
+    if changes.size < 2 or not np.std(changes) > 0:
+        return LevelNetConfig.scale_m
+    return round(float(np.std(changes)), 4)
 
 
 def _reading_offset(levels: pd.DataFrame) -> pd.Timedelta:

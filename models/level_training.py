@@ -277,7 +277,8 @@ def predict_quantiles(
         scaled = network(
             torch.from_numpy(inputs.sequence), torch.from_numpy(inputs.static)
         ).numpy()
-    return inputs.anchor_m[:, None, None] + config.scale_m * scaled.astype(float)
+    change = inputs.prior_m[..., None] + config.scale_m * scaled.astype(float)
+    return inputs.anchor_m[:, None, None] + change
 
 
 def _loss(network, tensors, config) -> float:
@@ -292,7 +293,7 @@ def _loss(network, tensors, config) -> float:
 
 
 def _tensors(samples: SampleSet, config: LevelNetConfig):
-    target = samples.targets_m / config.scale_m
+    target = (samples.targets_m - samples.inputs.prior_m) / config.scale_m
     mask = ~np.isnan(target)
     return (
         torch.from_numpy(samples.inputs.sequence),
@@ -318,6 +319,7 @@ def _subset(inputs: NetInputs, keep: np.ndarray) -> NetInputs:
         sequence=inputs.sequence[keep],
         static=inputs.static[keep],
         anchor_m=inputs.anchor_m[keep],
+        prior_m=inputs.prior_m[keep],
         age_h=inputs.age_h[keep],
         usable=inputs.usable[keep],
     )

@@ -10,7 +10,7 @@ lead_times_h)`` returning the columns of
 Which one serves is set by ``ARGUS_LEVEL_MODEL_DIR``:
 
 - empty (default): the newest artifact under ``models/artifacts/levels/``
-  whose card says promoted, else the persistence-and-trend baseline;
+  whose card marks it promoted, else the persistence-and-trend baseline;
 - ``baseline``: the baseline;
 - a folder: that artifact, even if its card says not promoted (an operator's
   explicit choice, logged as a warning).
@@ -41,7 +41,7 @@ def serving_forecaster(settings: Settings):
     Raises
     ------
     ConfigurationError
-        If ``ARGUS_LEVEL_MODEL_DIR`` names a folder that holds no artifact.
+        If ``ARGUS_LEVEL_MODEL_DIR`` names a folder without an artifact.
     """
     choice = settings.level_model_dir.strip()
     if choice == BASELINE_CHOICE:

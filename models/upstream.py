@@ -56,7 +56,7 @@ def upstream_graph(
     max_upstream
         Most upstream gauges kept per station.
     max_lag_h
-        Longest lag tried [h].
+        Maximum lag tried [h].
     min_correlation
         Smallest correlation of lagged hourly changes that counts.
     min_pairs

@@ -18,19 +18,6 @@ from models.upstream import hourly_table
 from tests.models.level_cut import tiny
 
 
-@pytest.fixture(scope="module")
-def trained(level_cut, tmp_path_factory):
-    out = tmp_path_factory.mktemp("levels")
-    return train_level_model(
-        level_cut.levels,
-        level_cut.stations,
-        level_cut.official,
-        out_dir=out,
-        config=tiny(),
-        n_boot=50,
-    )
-
-
 def _issue_time(level_cut):
     return level_cut.levels["observed_at"].max() + timedelta(minutes=10)
 
@@ -61,7 +48,12 @@ def _samples(level_cut, config):
 def test_training_same_seed_same_weights(level_cut):
     config = tiny(epochs=1)
     train, validation = _samples(level_cut, config)
-    first, _ = fit_network(train, validation, config)
+    torch.set_num_threads(2)
+    try:
+        first, _ = fit_network(train, validation, config)
+        threads_after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(1)
     second, _ = fit_network(train, validation, config)
     other, _ = fit_network(train, validation, tiny(epochs=1, seed=4))
 
@@ -70,17 +62,7 @@ def test_training_same_seed_same_weights(level_cut):
     assert not torch.equal(
         first.state_dict()["lstm.weight_ih_l0"], other.state_dict()["lstm.weight_ih_l0"]
     )
-
-
-def test_training_restores_thread_count(level_cut):
-    config = tiny(epochs=1)
-    train, validation = _samples(level_cut, config)
-    torch.set_num_threads(2)
-    try:
-        fit_network(train, validation, config)
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(1)
+    assert threads_after == 2
 
 
 def test_quantiles_ordered(trained, level_cut):
