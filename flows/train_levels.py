@@ -31,9 +31,15 @@ def train_levels(
         database,
         out_dir,
         {"seed": seed, "epochs": epochs},
-        {"snapshots": replay_dir, "quarantined_by_rule": quarantined},
+        {"snapshots": _short_name(replay_dir), "quarantined_by_rule": quarantined},
     )
     if camels_dir:
         steps.camels_check(camels_dir, result["folder"], seed)
     steps.publish_card(result["folder"])
     return result
+
+
+def _short_name(folder: str) -> str:
+    """Last two parts of a folder path: where the data came from, not whose disk."""
+    path = Path(folder).resolve()
+    return f"{path.parent.name}/{path.name}"

@@ -165,7 +165,10 @@ def _cwc_lines(cwc: dict) -> list[str]:
         ),
         "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
+    left_out = cwc.get("left_out_implausible", 0)
     for name, part in cwc.items():
+        if not isinstance(part, dict):
+            continue
         for bucket in ("1-6", "7-12", "1-12", "13-24", "all"):
             entry = part.get(bucket, {})
             if not entry.get("n"):
@@ -178,6 +181,14 @@ def _cwc_lines(cwc: dict) -> list[str]:
                 f"| {entry['cwc']['within_0_15']:.1%} | {entry['argus']['within_0_15']:.1%} "
                 f"| {entry['argus_minus_cwc_mae_m']:+.3f} ({low:+.3f}, {high:+.3f}) |"
             )
+    threshold = cwc.get("left_out_threshold_m")
+    lines += [
+        "",
+        (
+            f"{left_out} CWC forecasts more than {threshold} m from the last "
+            "reading (errors in the bulletin) were left out before matching."
+        ),
+    ]
     return lines
 
 

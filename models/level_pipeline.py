@@ -252,8 +252,9 @@ def compare_with_cwc(
     the last reading hour at or before t, for the same station and v; its
     bucket is that of v - t rounded up to a whole hour.
     """
-    official = _plausible_official(official, scored)
-    pairs = official.assign(
+    plausible = _plausible_official(official, scored)
+    left_out = len(official) - len(plausible)
+    pairs = plausible.assign(
         issue_hour=(official["issued_at"] - offset).dt.floor("h"),
         valid_hour=(official["forecast_for"] - offset).dt.floor("h"),
     )
@@ -276,6 +277,8 @@ def compare_with_cwc(
             how="inner",
         )
         result[name] = _cwc_scores(merged, seed=seed, n_boot=n_boot)
+    result["left_out_implausible"] = left_out
+    result["left_out_threshold_m"] = MAX_OFFICIAL_JUMP_M
     return result
 
 
