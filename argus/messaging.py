@@ -6,28 +6,42 @@ only channel. Later escalation steps and Storm Mode pass ``channels``
 explicitly. The outbox row's idempotency key is
 ``<alert id>:<subscriber id>:<channel>``, so queuing the same alert again adds
 nothing.
+
+Bodies come from the language templates of :mod:`argus.templates`, filled with
+the alert's facts (:mod:`argus.alert_facts`). SMS rows record their encoding
+and segment count (:mod:`argus.sms`); voice bodies are TwiML.
 """
 
-import json
 import logging
 from collections.abc import Collection, Sequence
-from xml.sax.saxutils import escape
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session, select
+from twilio.twiml.voice_response import VoiceResponse
 
-from argus.storage.tables import Alert, Outbox, Subscriber, SubscriberVillage, Village
+from argus import sms
+from argus.alert_facts import AlertFacts, gather_facts
+from argus.errors import ConfigurationError
+from argus.settings import load_settings
+from argus.storage.tables import Alert, Outbox, Subscriber, SubscriberVillage
+from argus.templates import LanguageTemplates, compose_parts, templates_for
 
 logger = logging.getLogger(__name__)
 
 CHANNELS = ("sms", "whatsapp", "voice")
 TEXT_CHANNELS = ("sms", "whatsapp")
+# Times a call repeats the warning, so a listener who picks up late hears it whole.
+VOICE_REPEATS = 2
 
-_ADVICE = {
-    "EMERGENCY": "Move to safe high ground now with family and animals.",
-    "WARNING": "Be ready to move; keep documents, food and water at hand.",
-    "WATCH": "The river may reach warning level; follow further messages.",
-    "NORMAL": "The danger has passed for now.",
-}
+
+@dataclass(frozen=True)
+class ComposedMessage:
+    """The body of one message and, for SMS, its encoding and segment count."""
+
+    body: str
+    encoding: str | None = None
+    segments: int | None = None
 
 
 def idempotency_key(alert_id: int, subscriber_id: int, channel: str) -> str:
@@ -62,22 +76,53 @@ def channels_for(
     return text or own
 
 
-def compose_body(village_name: str, alert: Alert, language: str, channel: str) -> str:
-    """Compose the message of an alert for one language and channel.
+def language_templates(
+    language: str, folder: Path | None = None
+) -> LanguageTemplates:
+    """Texts of a language, or the English ones when its file is unusable.
 
-    Voice bodies are TwiML. NOTE: only English text exists so far, so every
-    language gets the English message.
+    A broken translation must not stop a warning: the error is logged with the
+    file and the cause, and the subscriber gets the English message.
     """
-    reasons = json.loads(alert.reasons or "[]")
-    reason = reasons[0] if reasons else "level changed"
-    was = f" (was {alert.previous_level})" if alert.previous_level else ""
-    text = (
-        f"ARGUS flood {alert.level} for {village_name}{was}: {reason}. "
-        f"{_ADVICE.get(alert.level, '')}"
-    ).strip()
+    try:
+        return templates_for(language, folder)
+    except ConfigurationError as error:
+        if language == "en":
+            raise
+        logger.error("falling back to English messages: %s", error)
+        return templates_for("en", folder)
+
+
+def compose_message(
+    facts: AlertFacts,
+    templates: LanguageTemplates,
+    channel: str,
+    *,
+    max_segments: int,
+) -> ComposedMessage:
+    """Compose one alert's message in one language for one channel.
+
+    SMS and WhatsApp get the same text, cut to ``max_segments`` SMS segments
+    by dropping the least important parts; the headline with the village and
+    the level always stays. Voice gets every part as TwiML ``<Say>`` in the
+    language's voice, repeated so that a late listener hears it whole.
+    """
     if channel == "voice":
-        return f'<Response><Say language="en-IN">{escape(text)}</Say></Response>'
-    return text
+        spoken = compose_parts(templates, facts, spoken=True).text()
+        response = VoiceResponse()
+        response.say(
+            spoken,
+            language=templates.voice_language,
+            voice=templates.voice,
+            loop=VOICE_REPEATS,
+        )
+        return ComposedMessage(body=str(response))
+
+    parts = compose_parts(templates, facts)
+    text, length = sms.fit_parts(parts.parts, max_segments=max_segments)
+    if channel == "sms":
+        return ComposedMessage(text, length.encoding, length.segments)
+    return ComposedMessage(text)
 
 
 def queue_messages(
@@ -95,13 +140,17 @@ def queue_messages(
     """
     if subscribers is None:
         subscribers = village_subscribers(session, alert.village_id)
-    village = session.get(Village, alert.village_id)
-    name = village.name if village else alert.village_id
+    settings = load_settings()
+    facts = gather_facts(session, alert)
     existing = set(
         session.exec(
             select(Outbox.idempotency_key).where(Outbox.alert_id == alert.id)
         ).all()
     )
+
+    # The body depends only on the language and the channel, so each is
+    # composed once per alert however many subscribers share it.
+    composed: dict[tuple[str, str], ComposedMessage] = {}
     added = 0
     for subscriber in subscribers:
         for channel in channels_for(subscriber, channels):
@@ -109,18 +158,36 @@ def queue_messages(
             if key in existing:
                 continue
             existing.add(key)
+            language = subscriber.language
+            if (language, channel) not in composed:
+                composed[language, channel] = compose_message(
+                    facts,
+                    language_templates(language, settings.templates_dir),
+                    channel,
+                    max_segments=settings.sms_max_segments,
+                )
+            message = composed[language, channel]
             session.add(
                 Outbox(
                     idempotency_key=key,
                     alert_id=alert.id,
                     subscriber_id=subscriber.id,
                     channel=channel,
-                    language=subscriber.language,
-                    body=compose_body(name, alert, subscriber.language, channel),
+                    language=language,
+                    body=message.body,
+                    encoding=message.encoding,
+                    segments=message.segments,
                     step=step,
                     expires_at=alert.expires_at,
                 )
             )
             added += 1
     session.flush()
+    logger.debug(
+        "alert %s: %d outbox rows queued at step %d (%d distinct bodies)",
+        alert.id,
+        added,
+        step,
+        len(composed),
+    )
     return added

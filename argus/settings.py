@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     # Level forecaster artifact folder; empty serves the newest promoted one
     # shipped with ARGUS (or the baseline if none), "baseline" the baseline.
     level_model_dir: str = ""
+    # Most SMS segments one warning may take; less important parts are cut to fit.
+    sms_max_segments: int = Field(default=3, ge=1, le=10)
+    # Folder of corrected message templates (<language>.toml); empty: the packaged ones.
+    templates_dir: Path | None = None
+    # CAP <sender>: a globally unique name of this ARGUS installation.
+    cap_sender: str = Field(default="argus-flood-warning", pattern=r"^[^\s,<&]+$")
+    # Radius of the CAP <circle> drawn around a village's position [km].
+    cap_area_radius_km: float = Field(default=3.0, gt=0, le=100)
+    # CAP <expires> of an alert stored without an expiry time, after its cycle [h].
+    cap_expires_h: float = Field(default=24.0, gt=0, le=240)
 
     @property
     def resolved_database_url(self) -> str:
