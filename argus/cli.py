@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from argus.cli_cap import cap_app
 from argus.cli_train import train_app
 from argus.errors import (
     ArgusError,
@@ -37,6 +38,7 @@ app.add_typer(villages_app, name="villages")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(train_app, name="train")
+app.add_typer(cap_app, name="cap")
 
 EXIT_CODES = {
     ReplayError: 2,

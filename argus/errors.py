@@ -10,7 +10,8 @@ Every error that ARGUS raises on purpose derives from ``ArgusError``::
     ├── ReplayError             a replay folder cannot serve the requested time
     ├── ContractError           a data contract could not be evaluated at all
     ├── InputError              a user-supplied file (villages, subscribers) is invalid
-    └── StorageError            the database rejected or lost a write
+    ├── StorageError            the database rejected or lost a write
+    └── CapError                a CAP message ARGUS built is not valid CAP 1.2
 """
 
 
@@ -57,3 +58,7 @@ class InputError(ArgusError):
 
 class StorageError(ArgusError):
     """The database rejected a write or could not be reached."""
+
+
+class CapError(ArgusError):
+    """A CAP message fails the OASIS CAP 1.2 schema or a rule of the standard."""

@@ -76,9 +76,7 @@ def channels_for(
     return text or own
 
 
-def language_templates(
-    language: str, folder: Path | None = None
-) -> LanguageTemplates:
+def language_templates(language: str, folder: Path | None = None) -> LanguageTemplates:
     """Texts of a language, or the English ones when its file is unusable.
 
     A broken translation must not stop a warning: the error is logged with the

@@ -185,7 +185,9 @@ def compose_parts(
         (HELP, templates.detail["help"] if level != "NORMAL" else ""),
     ]
     if spoken:
-        parts = [(rank, _replace(text, templates.voice_replace)) for rank, text in parts]
+        parts = [
+            (rank, _replace(text, templates.voice_replace)) for rank, text in parts
+        ]
     return MessageParts(tuple((rank, text) for rank, text in parts if text))
 
 

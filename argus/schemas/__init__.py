@@ -1,0 +1,1 @@
+"""Vendored XML schemas of the standards ARGUS writes."""
