@@ -94,13 +94,14 @@ def add_alert(
     kind: str = "level_change",
     hours_after: float = 0,
     reasons: list[str] | None = None,
+    village_id: str = VILLAGE_ID,
 ) -> Alert:
     """An alert of the village, ``hours_after`` the base cycle time."""
     cycle_at = CYCLE_AT + timedelta(hours=hours_after)
     if reasons is None:
         reasons = [f"reading 28.93 m >= danger level 28.62 m at {STATION}"]
     alert = Alert(
-        village_id=VILLAGE_ID,
+        village_id=village_id,
         cycle_at=cycle_at,
         level=level,
         previous_level=previous,

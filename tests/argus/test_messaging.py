@@ -46,9 +46,7 @@ def test_sms_rows_record_encoding_and_segments(engine, monkeypatch):
         add_subscriber(session, "+919800000001", "en", "sms;whatsapp")
         add_subscriber(session, "+919800000002", "bn", "sms;voice")
         queue_messages(session, alert, channels={"sms", "whatsapp", "voice"})
-        rows = {
-            (r.language, r.channel): r for r in session.exec(select(Outbox)).all()
-        }
+        rows = {(r.language, r.channel): r for r in session.exec(select(Outbox)).all()}
 
     english, bengali = rows["en", "sms"], rows["bn", "sms"]
     assert (english.encoding, english.segments) == ("GSM-7", 2)

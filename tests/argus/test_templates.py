@@ -119,9 +119,7 @@ def test_assamese_uses_assamese_letters_and_bengali_does_not():
     [("en", "en-IN"), ("hi", "hi-IN"), ("bn", "bn-IN"), ("as", "bn-IN")],
 )
 def test_voice_is_twiml_say_in_language(language, say_language):
-    message = compose_message(
-        FACTS, templates_for(language), "voice", max_segments=1
-    )
+    message = compose_message(FACTS, templates_for(language), "voice", max_segments=1)
 
     assert message.body.startswith('<?xml version="1.0" encoding="UTF-8"?><Response>')
     assert f'language="{say_language}"' in message.body
