@@ -40,6 +40,9 @@ def _enable_sqlite_wal(dbapi_connection, _record) -> None:
 def create_db_engine(url: str) -> sa.Engine:
     """Create an engine for ``url``; a SQLite file's folder is created if missing.
 
+    Statement parameters are left out of SQL logs and error messages, because
+    they include subscribers' phone numbers.
+
     Raises
     ------
     ConfigurationError
@@ -56,10 +59,12 @@ def create_db_engine(url: str) -> sa.Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             _make_folder(parsed.database)
-            engine = sa.create_engine(url, connect_args={"timeout": 10})
+            engine = sa.create_engine(
+                url, connect_args={"timeout": 10}, hide_parameters=True
+            )
             sa.event.listen(engine, "connect", _enable_sqlite_wal)
             return engine
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except (sa.exc.ArgumentError, ImportError) as error:
         raise ConfigurationError(
             f"database URL {parsed.render_as_string(hide_password=True)!r} "
