@@ -1,6 +1,6 @@
 """The facts a warning states, gathered from an alert, its station and forecasts.
 
-Messages and CAP files say the village, the level, the river and gauge, the
+Messages and CAP files state the village, the level, the river and gauge, the
 latest reading against the danger level, and when the water is expected to
 reach the next threshold. All of it is read from the database as of the alert's
 cycle time, so a message composed again later says the same thing.
@@ -42,7 +42,7 @@ class Expected:
 
 @dataclass(frozen=True)
 class AlertFacts:
-    """Everything a message or CAP file of one alert says; None where unknown."""
+    """Facts that a message or CAP file of one alert states (None where unknown)."""
 
     alert_id: int
     kind: str
@@ -108,7 +108,7 @@ def gather_facts(session: Session, alert: Alert) -> AlertFacts:
 
 
 def _latest_reading(session: Session, alert: Alert) -> Observation | None:
-    """The newest accepted reading of the alert's station known at its cycle time."""
+    """Load the newest accepted reading of the station known at the cycle time."""
     return session.exec(
         select(Observation)
         .where(
@@ -123,7 +123,7 @@ def _latest_reading(session: Session, alert: Alert) -> Observation | None:
 
 
 def _expected_from_reasons(reasons: list[str]) -> Expected | None:
-    """The first (most severe) forecast reason that decided the level."""
+    """Parse the first (most severe) forecast reason that decided the level."""
     for reason in reasons:
         match = _FORECAST_REASON.match(reason)
         if match:
@@ -138,11 +138,11 @@ def _expected_from_reasons(reasons: list[str]) -> Expected | None:
 def _expected_from_forecasts(
     session: Session, alert: Alert, station: Station, reading: Observation | None
 ) -> Expected | None:
-    """The lowest threshold above the reading that the median forecast reaches.
+    """Find the lowest threshold above the reading that the median forecast reaches.
 
     Used when the reasons name no forecast (a reminder, or a level decided by
-    the reading alone): the forecasts issued at the alert's cycle time say
-    whether the next threshold is coming.
+    the reading alone). The forecasts issued at the alert's cycle time then
+    show whether the next threshold is coming.
     """
     forecasts = session.exec(
         select(Forecast)

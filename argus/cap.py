@@ -1,15 +1,15 @@
 """Alerts as OASIS Common Alerting Protocol (CAP) 1.2 messages.
 
 Every alert becomes one CAP message with one ``info`` block per language of
-the village's subscribers (English always), the village as the ``area`` (its
-name and a circle around its position) and the flood event code of the OASIS
-Event Terms List v1.2 (``OET-081``, "Flood"). Messages are checked against the
-vendored OASIS schema (``argus/schemas/CAP-v1.2.xsd``) and against the rules
-of the standard that the schema cannot express.
+the village's subscribers, English always included. The village is the
+``area``, as its name and a circle around its position, and the event code is
+``OET-081`` ("Flood") of the OASIS Event Terms List v1.2. Messages are
+checked against the vendored OASIS schema (``argus/schemas/CAP-v1.2.xsd``) and
+against the rules of the standard that the schema cannot express.
 
-Message type: the first alert of a flood episode is ``Alert``; later alerts of
-the same village (a level change or a reminder) are ``Update``; an all-clear
-(kind ``all_clear``, or a fall to NORMAL) is ``Cancel``. Update and Cancel
+Message type: the first alert of a flood episode is ``Alert``. Later alerts of
+the same village (a level change or a reminder) are ``Update``, and an
+all-clear (kind ``all_clear``, or a fall to NORMAL) is ``Cancel``. Update and Cancel
 reference every earlier message of the episode, which starts after the
 village's last all-clear.
 
@@ -93,22 +93,22 @@ class CapOptions:
 
 
 def cap_time(value: datetime) -> str:
-    """A CAP date-time: whole seconds with a numeric offset (IST), never ``Z``."""
+    """Format a CAP date-time: whole seconds with a numeric offset (IST), never ``Z``."""
     return value.astimezone(IST).isoformat(timespec="seconds")
 
 
 def cap_identifier(alert: Alert) -> str:
-    """The CAP identifier of an alert, stable across exports and databases."""
+    """Return the CAP identifier of an alert, stable across exports."""
     return f"argus-alert-{alert.id}-{alert.cycle_at.astimezone(IST):%Y%m%dT%H%M}"
 
 
 def is_all_clear(alert: Alert) -> bool:
-    """Whether an alert ends a flood episode (all-clear, or back to NORMAL)."""
+    """Return whether an alert ends a flood episode (all-clear, or back to NORMAL)."""
     return alert.kind == "all_clear" or alert.level == "NORMAL"
 
 
 def expires_at(alert: Alert, options: CapOptions) -> datetime:
-    """The alert's own expiry, or its cycle time plus the configured validity."""
+    """Return the alert's own expiry, or its cycle time plus the configured validity."""
     if alert.expires_at is not None:
         return alert.expires_at
     return alert.cycle_at + timedelta(hours=options.expires_h)
@@ -221,7 +221,7 @@ def _languages(session: Session, alert: Alert) -> list[str]:
 
 
 def _earlier_in_episode(session: Session, alert: Alert) -> list[Alert]:
-    """The village's earlier alerts after its last all-clear, oldest first."""
+    """Load the village's earlier alerts after its last all-clear, oldest first."""
     earlier = session.exec(
         select(Alert)
         .where(Alert.village_id == alert.village_id, Alert.cycle_at < alert.cycle_at)

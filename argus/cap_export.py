@@ -32,7 +32,7 @@ class CapExport:
 
 
 def cap_options(settings: Settings) -> CapOptions:
-    """The CAP options of an installation's settings."""
+    """Build the CAP options from an installation's settings."""
     return CapOptions(
         sender=settings.cap_sender,
         area_radius_km=settings.cap_area_radius_km,
@@ -44,7 +44,7 @@ def cap_options(settings: Settings) -> CapOptions:
 def active_alerts(
     session: Session, *, at: datetime, options: CapOptions
 ) -> list[Alert]:
-    """The latest alert of each village as of ``at``, if still in force."""
+    """Load the latest alert of each village as of ``at``, if still in force."""
     latest = (
         select(Alert.village_id, sa.func.max(Alert.cycle_at).label("cycle_at"))
         .where(Alert.cycle_at <= at)
@@ -70,7 +70,7 @@ def active_alerts(
 
 
 def alerts_since(session: Session, since: datetime) -> list[Alert]:
-    """Every alert of a cycle at or after ``since``, oldest first."""
+    """Load every alert of a cycle at or after ``since``, oldest first."""
     return list(
         session.exec(
             select(Alert)

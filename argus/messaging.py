@@ -101,7 +101,7 @@ def compose_message(
     """Compose one alert's message in one language for one channel.
 
     SMS and WhatsApp get the same text, cut to ``max_segments`` SMS segments
-    by dropping the least important parts; the headline with the village and
+    by dropping the least important parts. The headline with the village and
     the level always stays. Voice gets every part as TwiML ``<Say>`` in the
     language's voice, repeated so that a late listener hears it whole.
     """

@@ -106,9 +106,9 @@ def fit_parts(
     text = separator.join(t for _, t in kept)
     length = measure(text)
 
-    # Drop one part at a time, the least important (and, among equals, the
-    # last in reading order) first; dropping a part may also turn UCS-2 into
-    # GSM-7, so the text is measured again after each drop.
+    # Drop one part at a time, the least important first and, among equals,
+    # the last in reading order. Dropping a part may turn UCS-2 into GSM-7,
+    # so the text is measured again after each drop.
     while length.segments > max_segments:
         droppable = [i for i, (rank, _) in enumerate(kept) if rank > 0]
         if not droppable:

@@ -1,8 +1,8 @@
 """Warning texts per language, kept as data: one TOML file per language.
 
 The files next to this module (``en.toml``, ``as.toml``, ``bn.toml``,
-``hi.toml``) hold every sentence ARGUS sends, so a translator corrects a
-language by editing its file; ``ARGUS_TEMPLATES_DIR`` points at a folder of
+``hi.toml``) contain every sentence ARGUS sends, so a translator corrects a
+language by editing its file. ``ARGUS_TEMPLATES_DIR`` points at a folder of
 corrected copies without touching the installed package. A file is checked
 when loaded: a missing key or a placeholder that its key does not allow raises
 :class:`~argus.errors.ConfigurationError` naming the file and the key.
@@ -76,11 +76,11 @@ class MessageParts:
     parts: tuple[tuple[int, str], ...]
 
     def text(self) -> str:
-        """All parts joined, as spoken or written without a budget."""
+        """Join all parts, as spoken or as written without a budget."""
         return " ".join(text for _, text in self.parts if text)
 
     def of(self, importance: int) -> str:
-        """The text of the part with this importance ('' when absent)."""
+        """Return the text of the part with this importance ('' when absent)."""
         return next((t for rank, t in self.parts if rank == importance), "")
 
 
@@ -238,5 +238,5 @@ def _replace(text: str, replacements: dict[str, str]) -> str:
 
 
 def metres(value: float) -> str:
-    """A level in metres as messages write it: at most two decimals."""
+    """Format a level in metres as messages write it, with at most two decimals."""
     return f"{round(float(value), 2):g}"

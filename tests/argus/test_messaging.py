@@ -8,7 +8,7 @@ from argus.storage.tables import Outbox
 from tests.argus.alert_rows import add_alert, add_subscriber, add_village
 
 
-def test_default_channels_are_text_unless_voice_is_the_only_one(engine):
+def test_default_channels_prefer_text(engine):
     with session_scope(engine) as session:
         add_village(session)
         alert = add_alert(session)
