@@ -32,6 +32,8 @@ REQUIRED_COLUMNS = (
     "consent",
 )
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# Separators people type inside a number: spaces, hyphens, dots, brackets.
+PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
 
 
 @dataclass
@@ -49,7 +51,7 @@ def masked_phone(phone: str) -> str:
 
 def parse_subscriber_row(row: dict[str, str]) -> dict:
     """Validate one CSV row; raises ValueError with the reason."""
-    phone = (row.get("phone") or "").strip().replace(" ", "")
+    phone = PHONE_SEPARATORS.sub("", row.get("phone") or "")
     if not E164.match(phone):
         raise ValueError(
             f"phone {masked_phone(phone)!r} is not E.164 (expected +<country><number>)"
@@ -102,12 +104,19 @@ def import_subscribers(session: Session, path: Path) -> SubscriberImport:
             if missing:
                 raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
             known = set(session.exec(select(Village.village_id)).all())
+            first_line: dict[str, int] = {}
             for line, row in enumerate(reader, start=2):
                 try:
                     values = parse_subscriber_row(row)
                 except ValueError as error:
                     result.problems.append(f"{path}:{line}: skipped: {error}")
                     continue
+                earlier = first_line.setdefault(values["phone"], line)
+                if earlier != line:
+                    result.problems.append(
+                        f"{path}:{line}: phone {masked_phone(values['phone'])!r} "
+                        f"is also on line {earlier}; this row replaces it"
+                    )
                 unknown = [v for v in values["village_ids"] if v not in known]
                 if unknown:
                     result.problems.append(
@@ -116,7 +125,7 @@ def import_subscribers(session: Session, path: Path) -> SubscriberImport:
                         f"until they are imported: {', '.join(unknown[:5])}"
                     )
                 _store(session, values)
-                result.stored += 1
+            result.stored = len(first_line)
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(
             f"cannot read subscribers file {str(path)!r}: {error}"

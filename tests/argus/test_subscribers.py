@@ -91,3 +91,39 @@ def test_missing_column_raises(engine, tmp_path):
 
 def test_masked_phone_hides_digits():
     assert masked_phone("+919800000001") == "+91…01"
+
+
+def test_phone_separators_are_removed(engine, village, tmp_path):
+    path = _write(
+        tmp_path,
+        HEADER
+        + "+91 98000-00001,Anu,as,sms,node/1,resident,yes\n"
+        + "+91 (98000) 00.002,Bina,as,sms,node/1,resident,yes\n",
+    )
+
+    with session_scope(engine) as session:
+        result = import_subscribers(session, path)
+        phones = session.exec(select(Subscriber.phone).order_by(Subscriber.id)).all()
+
+    assert result.problems == []
+    assert phones == ["+919800000001", "+919800000002"]
+
+
+def test_repeated_phone_is_reported_and_replaced(engine, village, tmp_path):
+    path = _write(
+        tmp_path,
+        HEADER
+        + "+919800000001,Anu,as,sms,node/1,resident,yes\n"
+        + "+91 98000 00001,Anu,hi,voice,node/1,volunteer,yes\n",
+    )
+
+    with session_scope(engine) as session:
+        result = import_subscribers(session, path)
+        subscriber = session.exec(select(Subscriber)).one()
+
+    assert result.stored == 1
+    assert len(result.problems) == 1
+    assert "subscribers.csv:3: phone '+91…01' is also on line 2" in result.problems[0]
+    assert "9800000001" not in result.problems[0]
+    assert subscriber.language == "hi"
+    assert subscriber.channels == "voice"
