@@ -155,7 +155,12 @@ def _info(
 ) -> etree._Element:
     templates = language_templates(language, options.templates_dir)
     parts = compose_parts(templates, facts)
-    grading = GRADING["ALL_CLEAR" if is_all_clear(alert) else alert.level]
+    grading = GRADING.get("ALL_CLEAR" if is_all_clear(alert) else alert.level)
+    if grading is None:
+        raise CapError(
+            f"alert {alert.id} has level {alert.level!r}; CAP grading exists "
+            "for EMERGENCY, WARNING, WATCH and NORMAL only"
+        )
     certainty = (
         grading.certainty_observed if facts.observed else grading.certainty_forecast
     )

@@ -174,8 +174,13 @@ def compose_parts(
     is left out. ``spoken`` writes units as words and applies the voice's
     letter replacements, for text-to-speech.
     """
+    if facts.level not in LEVELS:
+        raise ValueError(
+            f"alert {facts.alert_id} has level {facts.level!r}; "
+            f"messages exist for {', '.join(LEVELS)}"
+        )
     unit = templates.voice_unit if spoken else templates.detail["unit"]
-    level = facts.level if facts.level in LEVELS else "NORMAL"
+    level = facts.level
     values = {"village": facts.village_name, "level": templates.levels[level]}
     parts = [
         (HEADLINE, templates.headline[_headline_key(facts, level)].format(**values)),

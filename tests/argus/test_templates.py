@@ -173,3 +173,10 @@ def test_broken_language_falls_back_to_english(tmp_path, caplog):
 def test_unknown_language_is_rejected():
     with pytest.raises(ConfigurationError, match="'fr'"):
         templates_for("fr")
+
+
+def test_unmonitored_level_has_no_message():
+    facts = replace(FACTS, level="UNMONITORED")
+
+    with pytest.raises(ValueError, match="'UNMONITORED'"):
+        compose_parts(templates_for("en"), facts)
