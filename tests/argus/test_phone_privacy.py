@@ -2,6 +2,7 @@
 
 import logging
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -71,6 +72,21 @@ def test_database_error_hides_number(engine):
     assert _leaks(message.split("DETAIL")[0]) == []
 
 
+@pytest.fixture
+def root_logging():
+    """Restore the root logger after a command that reconfigures it.
+
+    ``argus -v`` points the root handler at the runner's stderr, which is
+    closed after the call, so later tests would log into a closed file.
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("root_logging")
 def test_cli_import_verbose_prints_no_number(engine, argus_env, tmp_path):
     path = tmp_path / "subscribers.csv"
     path.write_text(HEADER + ROWS, encoding="utf-8")
