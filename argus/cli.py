@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from argus.cli_cap import cap_app
 from argus.cli_train import train_app
+from argus.cli_backtest import backtest
 from argus.errors import (
     ArgusError,
     ConfigurationError,
@@ -39,6 +40,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(train_app, name="train")
 app.add_typer(cap_app, name="cap")
+app.command()(backtest)
 
 EXIT_CODES = {
     ReplayError: 2,

@@ -2,7 +2,9 @@
 
 One entry point, :func:`dask_client`: an existing scheduler when an address is
 configured (``ARGUS_DASK_ADDRESS``), a GPU cluster when asked for and
-``dask_cuda`` is installed, else an in-process LocalCluster of threads. Threads
+``dask_cuda`` is installed, the client already open in this process (so a
+backtest that assesses villages every simulated hour starts one cluster, not
+hundreds), else an in-process LocalCluster of threads. Threads
 suit the cycle: the work is numpy gathers that release the GIL, and nothing is
 pickled between processes.
 """
@@ -15,7 +17,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, default_client
 
 from argus.errors import ConfigurationError
 
@@ -35,8 +37,9 @@ def dask_client(
     Parameters
     ----------
     address
-        Scheduler address (``tcp://host:8786``); None or empty starts a local
-        cluster that is closed again on exit.
+        Scheduler address (``tcp://host:8786``). None or empty reuses the
+        client already open in this process, else starts a local cluster that
+        is closed again on exit.
     gpu
         Start a ``dask_cuda.LocalCUDACluster`` instead of the CPU cluster.
     n_threads
@@ -64,9 +67,22 @@ def dask_client(
         with _connect(address, timeout_s=connect_timeout_s) as client:
             yield client
         return
+    if not gpu:
+        current = _current_client()
+        if current is not None:
+            yield current
+            return
     cluster = _local_cluster(gpu=gpu, n_threads=n_threads)
     with cluster, Client(cluster) as client:
         yield client
+
+
+def _current_client() -> Client | None:
+    """Return the default client of this process, or None when there is none."""
+    try:
+        return default_client()
+    except ValueError:
+        return None
 
 
 @contextmanager

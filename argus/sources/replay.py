@@ -53,6 +53,11 @@ STATIONS_FILE_NAMES = ("stations.json", "stations_assam.json")
 _NAME = re.compile(r"^ffs_(\d{4}-\d{2}-\d{2}T\d{4})(?:_(\d+))?\.json(?:\.gz)?$")
 
 
+def is_snapshot_name(name: str) -> bool:
+    """Tell whether a file name has the snapshot form ``ffs_<time>[_N].json[.gz]``."""
+    return _NAME.match(name) is not None
+
+
 @dataclass(frozen=True)
 class _Snapshot:
     path: Path

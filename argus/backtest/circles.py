@@ -1,0 +1,194 @@
+"""Revenue circles ARGUS put at WARNING or above, against the reported ones.
+
+A circle counts as warned when at least one of its villages had a stored
+level of WARNING or EMERGENCY at any issue hour of the check window. A circle
+counts as affected when the ASDMA daily report lists affected villages or
+people in it, or when the DRIMS monthly figures give it people affected in
+the month of the report. Circles are matched by name (lower case, letters and
+digits only, without the "(Pt)" that marks a part circle), because the
+village registry, the ASDMA reports and the DRIMS tables share no circle id.
+
+Probability of detection = hits / (hits + misses); false alarm ratio =
+false alarms / (hits + false alarms) (WMO/WWRP verification terms).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from argus.errors import InputError
+from argus.sources.cwc_payload import IST
+
+CAVEATS = [
+    "The window is two days of hourly levels; the ASDMA report is one day's "
+    "administrative count and DRIMS is a whole month, so a circle affected "
+    "later in the month is a miss that no two-day forecast could catch.",
+    "Reports count flooding from rain, embankment breaches and tributaries; "
+    "ARGUS sees only the rivers at its CWC gauges, so circles without a gauge "
+    "within reach of their villages can only be missed.",
+    "Circles are matched by name; names that match no circle are listed and "
+    "count as reported circles that ARGUS could not warn.",
+    "A village registry that covers only part of a circle's villages can "
+    "leave a warned river unseen in that circle.",
+]
+
+
+@dataclass(frozen=True)
+class CircleReports:
+    """Files of the revenue-circle check.
+
+    ``circles`` is the GeoJSON of revenue circles (properties ``object_id``,
+    ``revenue_ci``, ``revenue_cr``), ``asdma`` the per-circle CSV of one
+    ASDMA daily report, ``drims`` the DRIMS population-affected monthly CSV.
+    """
+
+    circles: Path
+    asdma: Path
+    drims: Path
+
+
+def normalise_circle(name: object) -> str:
+    """Return a circle name in lower case, without "(Pt)" and punctuation."""
+    text = re.sub(r"\(\s*pt\.?\s*\)", " ", str(name).lower())
+    return re.sub(r"[^a-z0-9]+", "", text)
+
+
+def report_window(reports: CircleReports) -> tuple[date, date]:
+    """The check window: the ASDMA report's date and the day after."""
+    asdma = _read_csv(reports.asdma, ["report_date", "revenue_circle"])
+    dates = pd.to_datetime(asdma["report_date"], errors="coerce").dropna()
+    if dates.empty:
+        raise InputError(f"ASDMA file {str(reports.asdma)!r} has no valid report_date")
+    first = dates.max().date()
+    return first, first + timedelta(days=1)
+
+
+def window_bounds(window: tuple[date, date]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last whole IST hour of the window's days, in UTC."""
+    start = pd.Timestamp(window[0]).tz_localize(IST)
+    end = pd.Timestamp(window[1]).tz_localize(IST) + pd.Timedelta(hours=23)
+    return start.tz_convert("UTC"), end.tz_convert("UTC")
+
+
+def check_circles(
+    at_risk: pd.DataFrame,
+    villages: pd.DataFrame,
+    reports: CircleReports,
+    *,
+    window: tuple[date, date],
+) -> dict:
+    """Compare warned circles with the ASDMA and DRIMS affected circles.
+
+    Parameters
+    ----------
+    at_risk
+        village_id, issued_at of villages at WARNING or above in the window.
+    villages
+        The registry: village_id, revenue_circle.
+    reports
+        The circle, ASDMA and DRIMS files.
+    window
+        First and last day (IST) of the check.
+    """
+    known = _circle_names(reports.circles)
+    circle_of = villages.set_index("village_id")["revenue_circle"].map(normalise_circle)
+    warned = set(circle_of.reindex(at_risk["village_id"].unique()).dropna()) - {""}
+    with_villages = set(circle_of.dropna()) - {""}
+    asdma = _asdma_affected(reports.asdma)
+    drims = _drims_affected(reports.drims, known, month=window[0])
+
+    result = {
+        "window_ist": [window[0].isoformat(), window[1].isoformat()],
+        "circles_warned": sorted(warned),
+        "circles_with_villages": len(with_villages),
+        "against": {
+            "asdma": _contingency(warned, asdma, with_villages),
+            "drims": _contingency(warned, drims, with_villages),
+            "asdma_or_drims": _contingency(warned, asdma | drims, with_villages),
+        },
+        "names_not_in_circle_file": {
+            "villages": sorted(with_villages - set(known.values())),
+            "asdma": sorted(asdma - set(known.values())),
+        },
+        "caveats": CAVEATS,
+    }
+    return result
+
+
+def _contingency(warned: set[str], affected: set[str], with_villages: set[str]):
+    hits = warned & affected
+    misses = affected - warned
+    false_alarms = warned - affected
+    return {
+        "affected": len(affected),
+        "affected_with_villages": len(affected & with_villages),
+        "hits": len(hits),
+        "misses": len(misses),
+        "false_alarms": len(false_alarms),
+        "probability_of_detection": _ratio(len(hits), len(affected)),
+        "false_alarm_ratio": _ratio(len(false_alarms), len(warned)),
+        "hit_circles": sorted(hits),
+        "false_alarm_circles": sorted(false_alarms),
+    }
+
+
+def _asdma_affected(path: Path) -> set[str]:
+    frame = _read_csv(
+        path,
+        ["report_date", "revenue_circle", "affected_villages", "affected_population"],
+    )
+    latest = frame[frame["report_date"] == frame["report_date"].max()]
+    villages = pd.to_numeric(latest["affected_villages"], errors="coerce").fillna(0)
+    people = pd.to_numeric(latest["affected_population"], errors="coerce").fillna(0)
+    affected = latest.loc[(villages > 0) | (people > 0), "revenue_circle"]
+    return {normalise_circle(name) for name in affected}
+
+
+def _drims_affected(path: Path, known: dict[str, str], *, month: date) -> set[str]:
+    frame = _read_csv(path, ["object_id", "Population_affected_Total", "timeperiod"])
+    period = f"{month.year}_{month.month:02d}"
+    rows = frame[frame["timeperiod"].astype(str) == period]
+    people = pd.to_numeric(rows["Population_affected_Total"], errors="coerce")
+    ids = rows.loc[people > 0, "object_id"].astype(str)
+    return {known[i] for i in ids if i in known}
+
+
+def _circle_names(path: Path) -> dict[str, str]:
+    """Map object_id to the normalised circle name of the GeoJSON's features."""
+    try:
+        features = json.loads(path.read_text(encoding="utf-8"))["features"]
+        return {
+            str(f["properties"]["object_id"]): normalise_circle(
+                f["properties"]["revenue_ci"]
+            )
+            for f in features
+        }
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(
+            f"revenue-circle file {str(path)!r} is not a GeoJSON of circles with "
+            f"object_id and revenue_ci properties: {error!r}"
+        ) from error
+
+
+def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str)
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read {str(path)!r}: {error}") from error
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{str(path)!r} lacks the column(s) {', '.join(missing)}; "
+            f"expected at least {', '.join(columns)}"
+        )
+    return frame
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
