@@ -122,11 +122,15 @@ def format_summary(metrics: dict, out: Path) -> str:
     files = metrics["files"]
     lines = [
         f"backtest written to {out}",
-        f"  issue hours          {instants['issue_hours']} "
-        f"(scored {instants['scored']}, without forecast "
-        f"{instants['without_forecast']})",
-        f"  snapshot files       {files['snapshots']} "
-        f"(skipped {len(files['skipped'])}, gaps over 6 h {len(files['gaps'])})",
+        (
+            f"  issue hours          {instants['issue_hours']} "
+            f"(scored {instants['scored']}, without forecast "
+            f"{instants['without_forecast']})"
+        ),
+        (
+            f"  snapshot files       {files['snapshots']} "
+            f"(skipped {len(files['skipped'])}, gaps over 6 h {len(files['gaps'])})"
+        ),
         f"  forecast rows        {metrics['forecast_rows']}",
         f"  alerts               {metrics['alerts']['rows']}",
     ]

@@ -26,16 +26,24 @@ from argus.errors import InputError
 from argus.sources.cwc_payload import IST
 
 CAVEATS = [
-    "The window is two days of hourly levels; the ASDMA report is one day's "
-    "administrative count and DRIMS is a whole month, so a circle affected "
-    "later in the month is a miss that no two-day forecast could catch.",
-    "Reports count flooding from rain, embankment breaches and tributaries; "
-    "ARGUS sees only the rivers at its CWC gauges, so circles without a gauge "
-    "within reach of their villages can only be missed.",
-    "Circles are matched by name; names that match no circle are listed and "
-    "count as reported circles that ARGUS could not warn.",
-    "A village registry that covers only part of a circle's villages can "
-    "leave a warned river unseen in that circle.",
+    (
+        "The window is two days of hourly levels; the ASDMA report is one day's "
+        "administrative count and DRIMS is a whole month, so a circle affected "
+        "later in the month is a miss that no two-day forecast could catch."
+    ),
+    (
+        "Reports count flooding from rain, embankment breaches and tributaries; "
+        "ARGUS sees only the rivers at its CWC gauges, so circles without a gauge "
+        "within reach of their villages can only be missed."
+    ),
+    (
+        "Circles are matched by name; names that match no circle are listed and "
+        "count as reported circles that ARGUS could not warn."
+    ),
+    (
+        "A village registry that covers only part of a circle's villages can "
+        "leave a warned river unseen in that circle."
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ file has been ingested: values the data contracts rejected are never truth.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -310,7 +311,7 @@ def _describe(request: BacktestRequest, hours) -> dict:
 
 def _gaps(times: list[datetime]) -> list[dict]:
     gaps = []
-    for before, after in zip(times, times[1:], strict=False):
+    for before, after in itertools.pairwise(times):
         hours = (after - before).total_seconds() / 3600
         if hours > GAP_REPORT_H:
             gaps.append(
