@@ -61,6 +61,9 @@ FORECAST_COLUMNS = [
     "p90_m",
     "model",
 ]
+# Forecast levels are written and scored at 0.1 mm, so that the metrics can be
+# recomputed exactly from forecasts.csv.
+LEVEL_DECIMALS = 4
 # Two snapshots further apart than this are reported as a gap [h].
 GAP_REPORT_H = 6.0
 _EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
@@ -222,9 +225,9 @@ def _forecast_table(simulation: Simulation, raw_codes: dict[str, str]) -> pd.Dat
             "issued_at": issued,
             "valid_at": issued + pd.to_timedelta(lead, unit="h"),
             "lead_h": lead,
-            "level_m": frame["p50_m"].astype(float),
-            "p10_m": frame["p10_m"].astype(float),
-            "p90_m": frame["p90_m"].astype(float),
+            "level_m": frame["p50_m"].astype(float).round(LEVEL_DECIMALS),
+            "p10_m": frame["p10_m"].astype(float).round(LEVEL_DECIMALS),
+            "p90_m": frame["p90_m"].astype(float).round(LEVEL_DECIMALS),
             "model": frame["model"].astype(str),
             "station_key": frame["station_code"],
         }
@@ -265,7 +268,7 @@ def _write(request, simulation, forecasts, scores, ignored, times, hours) -> dic
     table = forecasts.reindex(columns=FORECAST_COLUMNS)
     for column in ("issued_at", "valid_at"):
         table[column] = _iso(table[column])
-    table.to_csv(request.out_dir / "forecasts.csv", index=False, float_format="%.4f")
+    table.to_csv(request.out_dir / "forecasts.csv", index=False)
     alerts = pd.DataFrame(simulation.alerts, columns=ALERT_COLUMNS)
     alerts["issued_at"] = _iso(alerts["issued_at"])
     alerts.to_csv(request.out_dir / "alerts.csv", index=False)

@@ -113,7 +113,7 @@ def run_clock(
     pending = [pd.Timestamp(t) for t in source.replay.snapshot_times()]
     clock = _Stopwatch(result.stage_seconds)
 
-    with dask_client(settings.dask_address or None):
+    with _dask_if(with_villages, settings):
         for hour in hours:
             while pending and pending[0] <= hour:
                 with clock("ingest"):
@@ -213,6 +213,16 @@ def _villages_at_risk(engine: sa.Engine, hour: pd.Timestamp) -> pd.DataFrame:
             )
         ).all()
     return pd.DataFrame({"village_id": list(rows), "issued_at": hour})
+
+
+@contextmanager
+def _dask_if(needed: bool, settings: Settings) -> Iterator[None]:
+    """One Dask client for the whole clock, and none when no village is assessed."""
+    if not needed:
+        yield
+        return
+    with dask_client(settings.dask_address or None):
+        yield
 
 
 def _inside(
