@@ -42,9 +42,9 @@ OFFICIAL = [
 ]
 
 
-def true_levels() -> dict[str, np.ndarray]:
+def true_levels(n_hours: int = HOURS) -> dict[str, np.ndarray]:
     """The final (true) level of each station per hour [m]."""
-    hours = np.arange(HOURS)
+    hours = np.arange(n_hours)
     return {
         CODE_A: np.round(50.0 + 0.04 * hours + 0.3 * np.sin(hours / 5.0), 2),
         CODE_B: np.round(30.0 + 0.5 * np.cos(hours / 7.0), 2),
@@ -58,7 +58,7 @@ def poll_hours() -> list[int]:
 
 def published(poll_hour: int) -> dict[str, dict[int, float]]:
     """Values a poll file at ``poll_hour`` holds: the last 12 hours per station."""
-    levels = true_levels()
+    levels = true_levels(max(HOURS, poll_hour + 1))
     content = {}
     for code, series in levels.items():
         rows = {
@@ -78,12 +78,22 @@ def write_folder(folder: Path) -> Path:
     """Write the poll files and the station file into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     for poll_hour in poll_hours():
-        name_time = START + timedelta(hours=poll_hour)
-        payload = _payload(published(poll_hour), name_time)
-        name = f"ffs_{name_time:%Y-%m-%dT%H%M}.json.gz"
-        (folder / name).write_bytes(gzip.compress(json.dumps(payload).encode()))
+        write_poll(folder, poll_hour)
     (folder / "stations.json").write_text(json.dumps(_stations()))
     return folder
+
+
+def poll_name(poll_hour: int) -> str:
+    """File name of the poll at ``poll_hour``."""
+    return f"ffs_{START + timedelta(hours=poll_hour):%Y-%m-%dT%H%M}.json.gz"
+
+
+def write_poll(folder: Path, poll_hour: int) -> Path:
+    """Write one poll file; any hour works, also after ``HOURS``."""
+    payload = _payload(published(poll_hour), START + timedelta(hours=poll_hour))
+    path = folder / poll_name(poll_hour)
+    path.write_bytes(gzip.compress(json.dumps(payload).encode()))
+    return path
 
 
 def visible_value(code: str, hour: int, at_hour: int) -> float | None:
