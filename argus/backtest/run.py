@@ -104,7 +104,7 @@ def run_backtest(request: BacktestRequest, *, forecaster, settings: Settings) ->
     request.out_dir.mkdir(parents=True, exist_ok=True)
     if not times:
         logger.warning("no snapshot files in %s", request.replay_dir)
-        return _write(request, Simulation(), pd.DataFrame(), {}, inventory, [], {})
+        return _write(request, Simulation(), pd.DataFrame(), {}, inventory, [], [], [])
 
     start = request.start or times[0]
     end = request.end or times[-1]
@@ -135,7 +135,10 @@ def run_backtest(request: BacktestRequest, *, forecaster, settings: Settings) ->
         )
     metrics["villages_rejected"] = villages_rejected
     simulation.stage_seconds["total"] = round(time.perf_counter() - started, 3)
-    return _write(request, simulation, forecasts, metrics, inventory, times, hours)
+    files = source.replay.visible_files(times[-1])
+    return _write(
+        request, simulation, forecasts, metrics, inventory, files, times, hours
+    )
 
 
 def _inventory(folder: Path) -> list[dict]:
@@ -263,7 +266,9 @@ def _score(forecasts, simulation, truth, official, seed: int) -> dict:
     }
 
 
-def _write(request, simulation, forecasts, scores, ignored, times, hours) -> dict:
+def _write(
+    request, simulation, forecasts, scores, ignored, files, times, hours
+) -> dict:
     """Write forecasts.csv, alerts.csv and metrics.json; return the metrics."""
     table = forecasts.reindex(columns=FORECAST_COLUMNS)
     for column in ("issued_at", "valid_at"):
@@ -283,8 +288,10 @@ def _write(request, simulation, forecasts, scores, ignored, times, hours) -> dic
             "first_without_forecast": simulation.hours_without_forecast[:10],
         },
         "files": {
-            "snapshots": len(times),
-            "ingested": simulation.ingests,
+            "snapshots": len(files),
+            "snapshot_times": len(times),
+            "ingest_cycles": simulation.ingests,
+            "quarantined_by_rule": simulation.quarantined_by_rule,
             "skipped": skipped + ignored,
             "gaps": _gaps(times),
         },

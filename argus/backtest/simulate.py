@@ -58,6 +58,7 @@ class Simulation:
     alerts: list[dict] = field(default_factory=list)
     at_risk: list[pd.DataFrame] = field(default_factory=list)
     source_failures: dict[str, str] = field(default_factory=dict)
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
     ingests: int = 0
     hours_issued: int = 0
     hours_without_forecast: list[str] = field(default_factory=list)
@@ -143,6 +144,10 @@ def _ingest(
     for failure in report.failures:
         name, _, reason = failure.partition(": ")
         result.source_failures.setdefault(name, reason or failure)
+    for rule, count in report.quarantined_by_rule.items():
+        result.quarantined_by_rule[rule] = (
+            result.quarantined_by_rule.get(rule, 0) + count
+        )
     result.ingests += 1
 
 
