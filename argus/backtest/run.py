@@ -310,13 +310,17 @@ def _write(
 
 def _describe(request: BacktestRequest, hours) -> dict:
     return {
-        "replay_dir": str(request.replay_dir),
+        "replay_dir": str(Path(request.replay_dir).resolve()),
         "first_issue": hours[0].isoformat() if len(hours) else None,
         "last_issue": hours[-1].isoformat() if len(hours) else None,
-        "villages_file": str(request.villages_file) if request.villages_file else None,
-        "stations_file": str(request.stations_file) if request.stations_file else None,
+        "villages_file": _absolute(request.villages_file),
+        "stations_file": _absolute(request.stations_file),
         "issue_clock": "every whole hour IST",
     }
+
+
+def _absolute(path: Path | None) -> str | None:
+    return str(Path(path).resolve()) if path is not None else None
 
 
 def _gaps(times: list[datetime]) -> list[dict]:
