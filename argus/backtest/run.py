@@ -251,12 +251,13 @@ def _score(forecasts, simulation, truth, official, seed: int) -> dict:
     scored = keyed.merge(observed, on=["station_code", "valid_at"]).merge(
         persistence, on=["station_code", "issued_at"]
     )
-    pairs, unmatched = skill.match_official(official, keyed, truth)
+    pairs, unmatched, set_aside = skill.match_official(official, keyed, truth)
     return {
         "buckets": skill.score_against_persistence(scored),
         "official": {
             "forecasts": len(official),
             "unmatched": unmatched,
+            "set_aside_stations": set_aside,
             "buckets": skill.score_official(pairs, seed=seed),
             "bootstrap": {"samples": skill.BOOTSTRAP_SAMPLES, "seed": seed},
         },

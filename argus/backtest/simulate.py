@@ -172,7 +172,8 @@ def _issue(
         result.hours_without_forecast.append(hour.isoformat())
         return
     result.forecasts.append(forecasts)
-    result.persistence.append(last_levels(history, issued_at=hour))
+    with clock("persistence"):
+        result.persistence.append(last_levels(history, issued_at=hour))
     if not with_villages:
         return
 

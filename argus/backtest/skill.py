@@ -19,10 +19,15 @@ paired bootstrap interval (Efron & Tibshirani 1993, percentile method).
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from argus.sources.cwc_payload import IST
+from data_contracts.derived_columns import ObservationLimits
+
+logger = logging.getLogger(__name__)
 
 BUCKETS = {"1-6": (1, 6), "7-12": (7, 12), "13-24": (13, 24)}
 NSE_MIN_PAIRS = 10
@@ -32,6 +37,9 @@ WITHIN_M = 0.15
 _WITHIN_TOLERANCE_M = 1e-9
 BOOTSTRAP_SAMPLES = 2000
 INTERVAL = (5.0, 95.0)
+# The gauge contract's limit on a reading's distance from its station's median
+# level [m], applied to CWC's official forecasts too.
+MAX_OFFICIAL_DEVIATION_M = ObservationLimits().max_median_deviation_m
 
 
 def bucket_of(lead_h: pd.Series) -> pd.Series:
@@ -133,15 +141,38 @@ def match_official(
         observed_m.
     unmatched : dict
         Counts of CWC forecasts left out, by reason.
+    set_aside : list of str
+        Stations with forecasts set aside as implausible (see below).
+
+    A CWC forecast more than :data:`MAX_OFFICIAL_DEVIATION_M` from the median
+    of its station's observed levels is set aside: the recorded polls carry
+    such values under the level datatype (68.94 m at a gauge reading about
+    243 m), which are not levels of that gauge.
     """
     cwc = official.rename(
         columns={"issued_at": "cwc_issued_at", "forecast_for": "valid_at"}
     )
     cwc = cwc.assign(cwc_m=cwc["level_m"].astype(float)).drop(columns="level_m")
+    typical = truth.groupby("station_code")["level_m"].median()
+    deviation = (cwc["cwc_m"] - cwc["station_code"].map(typical)).abs()
+    implausible = deviation > MAX_OFFICIAL_DEVIATION_M
+    if implausible.any():
+        logger.warning(
+            "%d CWC forecasts set aside, more than %.0f m from the median level "
+            "observed at their station: %s",
+            int(implausible.sum()),
+            MAX_OFFICIAL_DEVIATION_M,
+            ", ".join(sorted(cwc.loc[implausible, "station_code"].unique())),
+        )
+    set_aside = sorted(cwc.loc[implausible, "station_code"].unique())
+    cwc = cwc[~implausible]
     ahead_h = (cwc["valid_at"] - cwc["cwc_issued_at"]) / pd.Timedelta(hours=1)
     cwc["bucket"] = bucket_of(np.ceil(ahead_h))
     cwc["issued_at"] = _ist_hour_floor(cwc["cwc_issued_at"])
-    unmatched = {"lead_outside_1_24h": int(cwc["bucket"].isna().sum())}
+    unmatched = {
+        "implausible_level": int(implausible.sum()),
+        "lead_outside_1_24h": int(cwc["bucket"].isna().sum()),
+    }
     cwc = cwc[cwc["bucket"].notna()]
 
     argus = forecasts[["station_code", "issued_at", "valid_at", "level_m"]]
@@ -160,7 +191,8 @@ def match_official(
     unmatched["no_truth"] = int(paired["observed_m"].isna().sum())
     paired = paired[paired["observed_m"].notna()]
     columns = ["station_code", "cwc_issued_at", "valid_at", "bucket", "cwc_m"]
-    return paired[[*columns, "argus_m", "observed_m"]].reset_index(drop=True), unmatched
+    pairs = paired[[*columns, "argus_m", "observed_m"]].reset_index(drop=True)
+    return pairs, unmatched, set_aside
 
 
 def score_official(pairs: pd.DataFrame, *, seed: int) -> dict:

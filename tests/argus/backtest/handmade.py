@@ -39,6 +39,8 @@ OFFICIAL = [
     ("2026-07-01T10:00:00", "2026-07-02T16:00:00", 52.0),
     # valid at half past: no ARGUS forecast is valid then
     ("2026-07-01T10:00:00", "2026-07-01T16:30:00", 51.0),
+    # 45 m below every level of the station: not a level of this gauge
+    ("2026-07-01T10:00:00", "2026-07-01T18:00:00", 5.0),
 ]
 
 

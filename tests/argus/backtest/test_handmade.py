@@ -151,8 +151,10 @@ def test_handmade_matches_official_forecasts(handmade_run):
         return float(row["level_m"].iloc[0])
 
     official = metrics["official"]
-    assert official["forecasts"] == 4
+    assert official["forecasts"] == 5
+    assert official["set_aside_stations"] == [handmade.CODE_A]
     assert official["unmatched"] == {
+        "implausible_level": 1,
         "lead_outside_1_24h": 1,
         "no_argus_forecast": 1,
         "no_truth": 0,
