@@ -61,18 +61,21 @@ def store_forecasts(session: Session, forecasts: pd.DataFrame) -> int:
     ).one()
     if already:
         return 0
-    session.add_all(
-        Forecast(
-            station_code=r["station_code"],
-            issued_at=r["issued_at"].to_pydatetime(),
-            lead_time_h=int(r["lead_time_h"]),
-            p10_m=float(r["p10_m"]),
-            p50_m=float(r["p50_m"]),
-            p90_m=float(r["p90_m"]),
-            model=str(r["model"]),
-        )
+    # One executemany of plain rows, because building 2,000 ORM objects per
+    # issue was the largest cost of a backtest's simulated hour.
+    rows = [
+        {
+            "station_code": str(r["station_code"]),
+            "issued_at": r["issued_at"].to_pydatetime(),
+            "lead_time_h": int(r["lead_time_h"]),
+            "p10_m": float(r["p10_m"]),
+            "p50_m": float(r["p50_m"]),
+            "p90_m": float(r["p90_m"]),
+            "model": str(r["model"]),
+        }
         for r in forecasts.to_dict("records")
-    )
+    ]
+    session.connection().execute(sa.insert(Forecast.__table__), rows)
     session.flush()
     return len(forecasts)
 
