@@ -93,12 +93,12 @@ def _run(
                             (villages, stations, *report_files), strict=True):  # fmt: skip
         if path is not None and not path.is_file():
             raise ConfigurationError(f"{option} file {str(path)!r} not found")
-    given = [path is not None for path in report_files]
-    if any(given) and not all(given):
+    reports_given = [path is not None for path in report_files]
+    if any(reports_given) and not all(reports_given):
         raise ConfigurationError(
             "the revenue-circle check needs all of --circles, --asdma and --drims"
         )
-    if any(given) and villages is None:
+    if any(reports_given) and villages is None:
         raise ConfigurationError("the revenue-circle check needs --villages")
     settings = load_settings()
     request = BacktestRequest(
@@ -108,7 +108,7 @@ def _run(
         end=last,
         villages_file=villages,
         stations_file=stations,
-        reports=CircleReports(*report_files) if all(given) else None,
+        reports=CircleReports(*report_files) if all(reports_given) else None,
         seed=seed,
     )
     return run_backtest(

@@ -68,7 +68,7 @@ def normalise_circle(name: object) -> str:
 
 
 def report_window(reports: CircleReports) -> tuple[date, date]:
-    """The check window: the ASDMA report's date and the day after."""
+    """Return the check window: the ASDMA report's date and the day after."""
     asdma = _read_csv(reports.asdma, ["report_date", "revenue_circle"])
     dates = pd.to_datetime(asdma["report_date"], errors="coerce").dropna()
     if dates.empty:

@@ -7,10 +7,11 @@ valid_at, lead_h, level_m (the median), p10_m, p90_m, model. Times are ISO
 ``OUTDIR/alerts.csv``: village_id, issued_at, level, previous_level, reasons
 (a JSON list), one row per change of level that the nowcast would alert.
 
-``OUTDIR/metrics.json``: what was run, the files read and skipped, the issue
-hours scored, skill per lead bucket against persistence and against CWC's
-official forecasts (see :mod:`argus.backtest.skill`), the share of forecasts
-per model, and the revenue-circle check when its files are given.
+``OUTDIR/metrics.json``: what was run, the files read and skipped, and the
+issue hours scored. It gives skill per lead bucket against persistence and
+against CWC's official forecasts (see :mod:`argus.backtest.skill`) and the
+share of forecasts per model. With its files given, it adds the
+revenue-circle check.
 
 Truth is the latest accepted revision of each station and hour, after every
 file has been ingested: values the data contracts rejected are never truth.
@@ -71,8 +72,10 @@ _EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class BacktestRequest:
-    """What to replay and where to write; times are aware, None means the
-    first or last snapshot."""
+    """Inputs and options of one backtest.
+
+    Times are aware; None means the first or last snapshot.
+    """
 
     replay_dir: Path
     out_dir: Path
@@ -238,7 +241,7 @@ def _forecast_table(simulation: Simulation, raw_codes: dict[str, str]) -> pd.Dat
 
 
 def _score(forecasts, simulation, truth, official, seed: int) -> dict:
-    """All skill figures of metrics.json."""
+    """Compute the skill figures of metrics.json."""
     if forecasts.empty:
         return {"buckets": {}, "official": {}, "models": {}, "scored_hours": 0}
     keyed = forecasts.drop(columns="station_code").rename(

@@ -6,7 +6,7 @@ Two kinds of event run in time order on a scratch database:
   :func:`argus.cycle.ingest_gauges` reads every file visible then and judges
   the new values with the data contracts, exactly as a nowcast cycle would;
 - issue, at every whole hour in IST (CWC's clock, so that valid times fall on
-  the hourly readings): the forecaster sees the accepted history as published
+  the hourly readings): the forecaster reads the accepted history as published
   by that hour and forecasts 1..24 h ahead; with villages loaded, their levels
   are decided by :func:`argus.assess.assess_villages` and each change of level
   is recorded by :func:`argus.alerting.alert_village`.
@@ -223,7 +223,7 @@ def _villages_at_risk(engine: sa.Engine, hour: pd.Timestamp) -> pd.DataFrame:
 
 @contextmanager
 def _dask_if(needed: bool, settings: Settings) -> Iterator[None]:
-    """One Dask client for the whole clock, and none when no village is assessed."""
+    """Open one Dask client for the whole clock, or none without villages."""
     if not needed:
         yield
         return

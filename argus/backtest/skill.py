@@ -32,8 +32,8 @@ logger = logging.getLogger(__name__)
 BUCKETS = {"1-6": (1, 6), "7-12": (7, 12), "13-24": (13, 24)}
 NSE_MIN_PAIRS = 10
 WITHIN_M = 0.15
-# Levels are published to the centimetre, so an error of exactly 0.15 m can
-# come out as 0.1500000001 in floating point; it still counts as within.
+# Levels are published to the centimetre. An error of exactly 0.15 m can come
+# out as 0.1500000001 in floating point, and it still counts as within.
 _WITHIN_TOLERANCE_M = 1e-9
 BOOTSTRAP_SAMPLES = 2000
 INTERVAL = (5.0, 95.0)
@@ -145,9 +145,9 @@ def match_official(
         Stations with forecasts set aside as implausible (see below).
 
     A CWC forecast more than :data:`MAX_OFFICIAL_DEVIATION_M` from the median
-    of its station's observed levels is set aside: the recorded polls carry
-    such values under the level datatype (68.94 m at a gauge reading about
-    243 m), which are not levels of that gauge.
+    of its station's observed levels is set aside. The recorded polls carry
+    such values under the level datatype, for example 68.94 m at a gauge
+    reading about 243 m, and they are not levels of that gauge.
     """
     cwc = official.rename(
         columns={"issued_at": "cwc_issued_at", "forecast_for": "valid_at"}

@@ -1,7 +1,7 @@
 """A tiny snapshot folder written by hand, with its truth known to the test.
 
 Two stations report hourly from 2026-07-01 00:00 IST for 38 hours. A poll file
-every six hours holds the last 12 hours of each series, named by its newest
+every six hours contains the last 12 hours of each series, named by its newest
 record time, as CWC's recorded polls are. Two revisions are built in:
 
 - station A's 20:00 reading is first published as 5.0 m (a datum slip that the

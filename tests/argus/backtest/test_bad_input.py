@@ -121,7 +121,7 @@ def test_gap_of_days_reported(handmade_folder, tmp_path):
     ]
     instants = metrics["instants"]
     assert instants["issue_hours"] == resumed - handmade.poll_hours()[0] + 1
-    # The forecaster needs a reading in the 48 h before the issue hour; the
+    # The forecaster needs a reading in the 48 h before the issue hour. So the
     # hours from 48 h after the last reading before the gap get no forecast.
     assert instants["without_forecast"] == resumed - (last + 48)
     assert instants["first_without_forecast"][0] == (
