@@ -16,7 +16,9 @@ Reported, besides the backtest's own ``stage_seconds``:
 - forecast_to_persistence_ratio: the forecast stage over the plain
   persistence (latest level) computed from the same history in the same run.
 
-Usage: ``python -m bench.backtest --json [--out DIR] [--no-villages]``
+Usage: ``python -m bench.backtest --json [--out DIR] [--no-villages]``;
+``python -m bench.backtest --tables OUTDIR/metrics.json`` prints the skill
+tables of ``docs/skill.md`` from a backtest's metrics.
 """
 
 from __future__ import annotations
@@ -93,12 +95,60 @@ def _stations(out: Path) -> int:
         return len({line.split(",", 1)[0] for line in handle})
 
 
+def skill_tables(metrics: dict) -> str:
+    """Format the skill of a backtest's metrics as Markdown tables."""
+    lines = [
+        (
+            "| lead | n | ARGUS MAE [m] | persistence MAE [m] | ARGUS RMSE [m] "
+            "| persistence RMSE [m] | ARGUS median NSE | persistence median NSE "
+            "| ARGUS within 0.15 m | persistence within 0.15 m | p10-p90 coverage |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, bucket in metrics["buckets"].items():
+        ours, base = bucket["argus"], bucket["persistence"]
+        lines.append(
+            f"| {name} h | {ours['n']:,} | {ours['mae_m']:.3f} | {base['mae_m']:.3f} "
+            f"| {ours['rmse_m']:.3f} | {base['rmse_m']:.3f} "
+            f"| {ours['nse_median']:.2f} | {base['nse_median']:.2f} "
+            f"| {ours['within_0_15']:.1%} | {base['within_0_15']:.1%} "
+            f"| {ours['p10_p90_coverage']:.1%} |"
+        )
+    lines += [
+        "",
+        (
+            "| lead | pairs | stations | CWC MAE [m] | ARGUS MAE [m] "
+            "| CWC within 0.15 m | ARGUS within 0.15 m | ARGUS - CWC MAE [m] "
+            "| 90 % interval [m] |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, pair in metrics["official"]["buckets"].items():
+        if not pair["pairs"]:
+            lines.append(f"| {name} h | 0 | | | | | | | |")
+            continue
+        low, high = pair["mae_difference_90ci_m"]
+        lines.append(
+            f"| {name} h | {pair['pairs']} | {pair['stations']} "
+            f"| {pair['cwc_mae_m']:.3f} | {pair['argus_mae_m']:.3f} "
+            f"| {pair['cwc_within_0_15']:.1%} | {pair['argus_within_0_15']:.1%} "
+            f"| {pair['mae_difference_m']:+.3f} | [{low:+.3f}, {high:+.3f}] |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="output folder (default: temporary)")
     parser.add_argument("--no-villages", action="store_true")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--tables", type=Path, help="print the skill tables of this metrics.json"
+    )
     args = parser.parse_args()
+    if args.tables:
+        print(skill_tables(json.loads(args.tables.read_text())))
+        return
 
     with tempfile.TemporaryDirectory(prefix="argus-bench-") as folder:
         result = run(args.out or Path(folder), villages=not args.no_villages)
