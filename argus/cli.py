@@ -13,7 +13,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from argus.cli_cap import cap_app
 from argus.cli_train import train_app
-from argus.cli_backtest import backtest
 from argus.errors import (
     ArgusError,
     ConfigurationError,
@@ -40,7 +39,6 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(train_app, name="train")
 app.add_typer(cap_app, name="cap")
-app.command()(backtest)
 
 EXIT_CODES = {
     ReplayError: 2,
@@ -333,6 +331,8 @@ def subscribers_import(
 
 
 # Sub-apps in their own modules; imported last because they reuse _fail above.
+from argus.cli_backtest import backtest
 from argus.cli_camera import camera_app
 
 app.add_typer(camera_app, name="camera")
+app.command()(backtest)
