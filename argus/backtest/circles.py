@@ -90,6 +90,7 @@ def check_circles(
     reports: CircleReports,
     *,
     window: tuple[date, date],
+    issue_hours_in_window: int,
 ) -> dict:
     """Compare warned circles with the ASDMA and DRIMS affected circles.
 
@@ -103,6 +104,9 @@ def check_circles(
         The circle, ASDMA and DRIMS files.
     window
         First and last day (IST) of the check.
+    issue_hours_in_window
+        Issue hours of the backtest inside the window (48 when it covers both
+        days); with none, no circle can be warned.
     """
     known = _circle_names(reports.circles)
     circle_of = villages.set_index("village_id")["revenue_circle"].map(normalise_circle)
@@ -113,6 +117,7 @@ def check_circles(
 
     result = {
         "window_ist": [window[0].isoformat(), window[1].isoformat()],
+        "issue_hours_in_window": issue_hours_in_window,
         "circles_warned": sorted(warned),
         "circles_with_villages": len(with_villages),
         "against": {

@@ -134,7 +134,11 @@ def run_backtest(request: BacktestRequest, *, forecaster, settings: Settings) ->
             simulation.at_risk or [pd.DataFrame(columns=["village_id"])]
         )
         metrics["revenue_circles"] = circles.check_circles(
-            at_risk, registry, request.reports, window=window
+            at_risk,
+            registry,
+            request.reports,
+            window=window,
+            issue_hours_in_window=len(simulation.at_risk),
         )
     metrics["villages_rejected"] = villages_rejected
     simulation.stage_seconds["total"] = round(time.perf_counter() - started, 3)

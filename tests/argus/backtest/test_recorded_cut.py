@@ -104,6 +104,8 @@ def test_recorded_cut_checks_circles(recorded_run):
     _, metrics, _ = recorded_run
     circles = metrics["revenue_circles"]
     assert circles["window_ist"] == ["2026-07-27", "2026-07-28"]
+    # The cut's issue hours run from 2026-07-27 15:00 to 07-28 21:00 IST.
+    assert circles["issue_hours_in_window"] == 31
     asdma = circles["against"]["asdma"]
     # The ASDMA report of 2026-07-27 lists 20 circles with people or villages
     # affected (27 rows, 7 of them with none).
