@@ -334,3 +334,7 @@ def subscribers_import(
 from argus.cli_camera import camera_app
 
 app.add_typer(camera_app, name="camera")
+from argus import cli_risk
+
+train_app.command("risk")(cli_risk.train_risk)
+villages_app.command("exposure")(cli_risk.villages_exposure)

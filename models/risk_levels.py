@@ -1,0 +1,225 @@
+"""Combine CWC's hydrological levels with the flood-risk model.
+
+Rule, applied to every village at once after :func:`models.village_levels.decide_levels`:
+
+1. The hydrological level stands; the model never lowers it.
+2. A village at NORMAL or WATCH is raised by exactly one level (to WATCH or
+   WARNING) when both hold:
+
+   - its flood risk is at least the model's ``high_risk_probability``, and
+   - its gauge is near warning: the reading is at most ``near_warning_m``
+     below the warning level, or the p90 forecast reaches the warning level
+     (that is, the village is at WATCH). A gauge without a warning level is
+     near warning within ``near_warning_m + 1`` m of its danger level.
+
+3. WARNING, EMERGENCY and UNMONITORED are never changed: EMERGENCY means the
+   danger level or the highest flood level is (forecast to be) reached, which
+   only the gauge can tell, and an unmonitored village has no gauge to be near.
+
+Every village above NORMAL (and every unmonitored one) gets one more reason:
+its flood risk and the ``TOP_CONTRIBUTIONS`` features with the largest
+XGBoost contributions (log-odds, from ``pred_contribs``). A raised village
+also gets a reason that says so. Contributions are computed once per distinct
+feature row, so villages that share a gauge and a circle share the work.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from models.risk import RiskModel
+from models.risk_data import CIRCLE_ATTRIBUTES, FEATURES
+
+logger = logging.getLogger(__name__)
+
+TOP_CONTRIBUTIONS = 3
+NEAR_WARNING_M = 0.5
+# Where a gauge has no warning level, CWC's warning level is typically about
+# one metre below the danger level; the near-warning band is measured from it.
+WARNING_BELOW_DANGER_M = 1.0
+RAISE_TO = {"NORMAL": "WATCH", "WATCH": "WARNING"}
+GAUGE_INPUTS = (
+    "usable",
+    "level_m",
+    "forecast_max_p50_m",
+    "warning_level_m",
+    "danger_level_m",
+)
+
+
+def live_risk_features(
+    features: xr.Dataset, exposure: pd.DataFrame, *, now: datetime
+) -> pd.DataFrame:
+    """The risk model's features of every village in this cycle.
+
+    Parameters
+    ----------
+    features
+        Output of :func:`argus.features.build_features`; ``rain_mm_30d`` and
+        ``flooded_fraction`` are used when present, else missing.
+    exposure
+        Columns ``village_id`` and the circle attributes
+        (:data:`argus.exposure.CIRCLE_ATTRIBUTES`); villages without a row
+        get missing values.
+    now
+        Time of the cycle (for ``month_of_year``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``village_id``, the gauge inputs and ``FEATURES``, in the
+        order of ``features["village"]``.
+    """
+    names = list(GAUGE_INPUTS) + [
+        n for n in ("rain_mm_30d", "flooded_fraction") if n in features
+    ]
+    values = {name: np.asarray(a) for name, a in features[names].compute().items()}
+    village_ids = features["village"].to_numpy().astype(str)
+    frame = pd.DataFrame({"village_id": village_ids, **values})
+    peak = np.fmax(values["level_m"], values["forecast_max_p50_m"])
+    frame["level_above_danger_m"] = np.where(
+        values["usable"].astype(bool), peak - values["danger_level_m"], np.nan
+    )
+    for name in ("rain_mm_30d", "flooded_fraction"):
+        if name not in frame:
+            frame[name] = np.nan
+    frame["month_of_year"] = float(now.month)
+    static = exposure.set_index("village_id").reindex(village_ids)
+    for name in CIRCLE_ATTRIBUTES:
+        frame[name] = static[name].to_numpy(dtype="float64")
+    return frame
+
+
+def combine_levels(
+    levels: pd.DataFrame,
+    risk_features: pd.DataFrame,
+    model: RiskModel,
+    *,
+    near_warning_m: float = NEAR_WARNING_M,
+) -> pd.DataFrame:
+    """Raise hydrological levels by the model's risk and add risk reasons.
+
+    Parameters
+    ----------
+    levels
+        Output of :func:`models.village_levels.decide_levels`.
+    risk_features
+        Output of :func:`live_risk_features` for the same villages, same order.
+    model
+        The risk model.
+    near_warning_m
+        How far below the warning level a reading counts as near it [m].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``levels`` with ``level`` and ``reasons`` updated and the columns
+        ``hydrological_level`` and ``risk_probability`` added.
+
+    Raises
+    ------
+    ValueError
+        When the two frames do not list the same villages in the same order.
+    """
+    if not np.array_equal(
+        levels["village_id"].to_numpy(str), risk_features["village_id"].to_numpy(str)
+    ):
+        raise ValueError(
+            "levels and risk_features list different villages; build both from "
+            "the same features"
+        )
+    probability = model.probability(risk_features)
+    hydrological = levels["level"].to_numpy(dtype=object)
+    raise_rows = (
+        (probability >= model.high_risk_probability)
+        & np.isin(hydrological, list(RAISE_TO))
+        & _near_warning(risk_features, hydrological, near_warning_m)
+    )
+    level = hydrological.copy()
+    level[raise_rows] = [RAISE_TO[value] for value in hydrological[raise_rows]]
+    reasons = levels["reasons"].to_numpy(dtype=object).copy()
+    explained = np.flatnonzero(level != "NORMAL")
+    texts = _risk_reasons(risk_features.iloc[explained], probability[explained], model)
+    for row, text in zip(explained, texts, strict=True):
+        extra = (text,)
+        if raise_rows[row]:
+            extra = (
+                (
+                    f"raised from {hydrological[row]} by flood risk "
+                    f"{probability[row]:.2f} (>= {model.high_risk_probability:g}) "
+                    "with the gauge near warning level"
+                ),
+                text,
+            )
+        reasons[row] = tuple(reasons[row]) + extra
+    combined = levels.assign(
+        level=level,
+        reasons=pd.Series(reasons, index=levels.index, dtype=object),
+        hydrological_level=hydrological,
+        risk_probability=probability,
+    )
+    logger.info(
+        "risk model %s: %d villages raised one level, %d at high risk",
+        model.version,
+        int(raise_rows.sum()),
+        int((probability >= model.high_risk_probability).sum()),
+    )
+    return combined
+
+
+def _near_warning(
+    frame: pd.DataFrame, level: np.ndarray, near_warning_m: float
+) -> np.ndarray:
+    """Whether each village's gauge is near its warning level (see the rule)."""
+    reading = frame["level_m"].to_numpy(dtype="float64")
+    warning = frame["warning_level_m"].to_numpy(dtype="float64")
+    warning = np.where(
+        np.isnan(warning),
+        frame["danger_level_m"].to_numpy(dtype="float64") - WARNING_BELOW_DANGER_M,
+        warning,
+    )
+    with np.errstate(invalid="ignore"):
+        near = reading >= warning - near_warning_m
+    usable = frame["usable"].to_numpy(dtype=bool)
+    return usable & (near | (level == "WATCH"))
+
+
+def _risk_reasons(
+    frame: pd.DataFrame, probability: np.ndarray, model: RiskModel
+) -> list[str]:
+    """One reason per row, computed once per distinct feature row."""
+    if len(frame) == 0:
+        return []
+    keys = frame.loc[:, list(FEATURES)].reset_index(drop=True)
+    group = keys.groupby(list(FEATURES), dropna=False, sort=False).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)
+    distinct = keys.iloc[first]
+    contributions = model.contributions(distinct)[:, : len(FEATURES)]
+    texts = [
+        _reason_text(distinct.iloc[i], contributions[i], probability[first[i]], model)
+        for i in range(len(first))
+    ]
+    # ngroup numbers groups 0..k-1, and np.unique returns them in that order.
+    return [texts[g] for g in group]
+
+
+def _reason_text(
+    row: pd.Series, contributions: np.ndarray, probability: float, model: RiskModel
+) -> str:
+    order = np.argsort(-np.abs(contributions))[:TOP_CONTRIBUTIONS]
+    parts = [
+        f"{FEATURES[i]}={_value(row.iloc[i])} ({contributions[i]:+.2f})" for i in order
+    ]
+    return (
+        f"flood risk {probability:.2f} (risk model {model.version}); top "
+        f"contributions in log-odds: {', '.join(parts)}"
+    )
+
+
+def _value(value: float) -> str:
+    return "missing" if np.isnan(value) else f"{value:.3g}"
