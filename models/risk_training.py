@@ -125,7 +125,7 @@ def _area_folds(table: pd.DataFrame, *, seed: int) -> list[np.ndarray]:
     districts = np.array(sorted(table["district"].dropna().unique()))
     order = np.random.default_rng(seed).permutation(len(districts))
     folds = [set(districts[order[i::AREA_FOLDS]]) for i in range(AREA_FOLDS)]
-    return [table["district"].isin(fold).to_numpy() for fold in folds]
+    return [table["district"].isin(fold).to_numpy() for fold in folds if fold]
 
 
 def _score_split(table: pd.DataFrame, folds: list[np.ndarray], *, seed: int) -> dict:
