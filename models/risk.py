@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,13 +93,21 @@ def predict_probability(booster: xgb.Booster, frame: pd.DataFrame) -> np.ndarray
 
 @dataclass(frozen=True)
 class RiskModel:
-    """A trained risk model and what its card says about it."""
+    """A trained risk model and what its card says about it.
+
+    Scoring is exact but done once per distinct *bin row*: a tree sends a
+    value left when it is below the split, so two rows whose every feature
+    lies between the same pair of the model's split values get the same
+    probability and contributions. Villages of one gauge and one circle
+    usually share a bin row, so 10^6 villages cost a few thousand predictions.
+    """
 
     booster: xgb.Booster
     version: str
     promoted: bool
     high_risk_probability: float
     path: Path
+    splits: tuple[np.ndarray, ...] = ()
 
     @classmethod
     def load(cls, path: Path | str) -> RiskModel:
@@ -126,18 +135,24 @@ class RiskModel:
                 f"{card.get('features')!r}, this code computes {list(FEATURES)!r}; "
                 "retrain it with `argus train risk`"
             )
-        booster.set_param({"nthread": 1})
+        # Training used one thread for the record; scoring uses every core.
+        booster.set_param({"nthread": os.cpu_count() or 1})
         return cls(
             booster=booster,
             version=str(card["version"]),
             promoted=bool(card["promoted"]),
             high_risk_probability=float(card["high_risk_probability"]),
             path=path,
+            splits=split_values(booster),
         )
 
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         """Probability of flooding of each row of ``frame`` [0..1]."""
-        return predict_probability(self.booster, frame)
+        matrix = feature_matrix(frame)
+        if len(matrix) == 0:
+            return np.zeros(0)
+        first, inverse = self._distinct(matrix)
+        return self.booster.inplace_predict(matrix[first], missing=np.nan)[inverse]
 
     def contributions(self, frame: pd.DataFrame) -> np.ndarray:
         """Each feature's contribution to each row's log-odds.
@@ -145,10 +160,42 @@ class RiskModel:
         Returns an array of shape (rows, features + 1); the last column is the
         bias. A row's values add up to its log-odds.
         """
-        matrix = xgb.DMatrix(
-            feature_matrix(frame), missing=np.nan, feature_names=list(FEATURES)
+        matrix = feature_matrix(frame)
+        if len(matrix) == 0:
+            return np.zeros((0, len(FEATURES) + 1), dtype="float32")
+        first, inverse = self._distinct(matrix)
+        distinct = xgb.DMatrix(
+            matrix[first], missing=np.nan, feature_names=list(FEATURES)
         )
-        return self.booster.predict(matrix, pred_contribs=True)
+        return self.booster.predict(distinct, pred_contribs=True)[inverse]
+
+    def _distinct(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First row of each distinct bin row, and each row's bin row."""
+        if not self.splits:
+            return np.arange(len(matrix)), np.arange(len(matrix))
+        bins = np.empty(matrix.shape, dtype=np.int16)
+        for column, splits in enumerate(self.splits):
+            values = matrix[:, column]
+            # Bin 0 is missing; bin k + 1 has exactly k split values <= x.
+            bins[:, column] = np.searchsorted(splits, values, side="right") + 1
+            bins[np.isnan(values), column] = 0
+        keys = np.ascontiguousarray(bins).view(
+            np.dtype((np.void, bins.dtype.itemsize * bins.shape[1]))
+        )
+        _, first, inverse = np.unique(
+            keys.ravel(), return_index=True, return_inverse=True
+        )
+        return first, inverse
+
+
+def split_values(booster: xgb.Booster) -> tuple[np.ndarray, ...]:
+    """Sorted split values of each feature over all trees (float32)."""
+    trees = booster.trees_to_dataframe()
+    splits = trees[trees["Feature"] != "Leaf"]
+    return tuple(
+        np.unique(splits.loc[splits["Feature"] == name, "Split"].to_numpy("float32"))
+        for name in FEATURES
+    )
 
 
 def default_artifact() -> Path:

@@ -16,11 +16,11 @@ Rule, applied to every village at once after :func:`models.village_levels.decide
    danger level or the highest flood level is (forecast to be) reached, which
    only the gauge can tell, and an unmonitored village has no gauge to be near.
 
-Every village above NORMAL (and every unmonitored one) gets one more reason:
-its flood risk and the ``TOP_CONTRIBUTIONS`` features with the largest
-XGBoost contributions (log-odds, from ``pred_contribs``). A raised village
-also gets a reason that says so. Contributions are computed once per distinct
-feature row, so villages that share a gauge and a circle share the work.
+Every village at WATCH or above gets one more reason: its flood risk and the
+``TOP_CONTRIBUTIONS`` features with the largest absolute XGBoost
+contributions (log-odds, from ``pred_contribs``). A raised village also gets
+a reason that says so. Unmonitored villages get none: they raise no alert, and
+the model has no gauge reading to weigh for them.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def combine_levels(
     level = hydrological.copy()
     level[raise_rows] = [RAISE_TO[value] for value in hydrological[raise_rows]]
     reasons = levels["reasons"].to_numpy(dtype=object).copy()
-    explained = np.flatnonzero(level != "NORMAL")
+    explained = np.flatnonzero(np.isin(level, ("WATCH", "WARNING", "EMERGENCY")))
     texts = _risk_reasons(risk_features.iloc[explained], probability[explained], model)
     for row, text in zip(explained, texts, strict=True):
         extra = (text,)
@@ -192,33 +192,30 @@ def _near_warning(
 def _risk_reasons(
     frame: pd.DataFrame, probability: np.ndarray, model: RiskModel
 ) -> list[str]:
-    """One reason per row, computed once per distinct feature row."""
+    """One reason per row from one ``pred_contribs`` call over all rows."""
     if len(frame) == 0:
         return []
-    keys = frame.loc[:, list(FEATURES)].reset_index(drop=True)
-    group = keys.groupby(list(FEATURES), dropna=False, sort=False).ngroup().to_numpy()
-    _, first = np.unique(group, return_index=True)
-    distinct = keys.iloc[first]
-    contributions = model.contributions(distinct)[:, : len(FEATURES)]
-    texts = [
-        _reason_text(distinct.iloc[i], contributions[i], probability[first[i]], model)
-        for i in range(len(first))
+    values = frame.loc[:, list(FEATURES)].to_numpy(dtype="float64")
+    contributions = model.contributions(frame)[:, : len(FEATURES)]
+    top = np.argsort(-np.abs(contributions), axis=1, kind="stable")
+    top = top[:, :TOP_CONTRIBUTIONS]
+    top_values = np.take_along_axis(values, top, axis=1).tolist()
+    top_contributions = np.take_along_axis(contributions, top, axis=1).tolist()
+    prefix = f"(risk model {model.version}); top contributions in log-odds: "
+    return [
+        f"flood risk {p:.2f} {prefix}"
+        + ", ".join(
+            f"{FEATURES[i]}={_value(v)} ({c:+.2f})"
+            for i, v, c in zip(names, row_values, row_contributions, strict=True)
+        )
+        for p, names, row_values, row_contributions in zip(
+            probability.tolist(),
+            top.tolist(),
+            top_values,
+            top_contributions,
+            strict=True,
+        )
     ]
-    # ngroup numbers groups 0..k-1, and np.unique returns them in that order.
-    return [texts[g] for g in group]
-
-
-def _reason_text(
-    row: pd.Series, contributions: np.ndarray, probability: float, model: RiskModel
-) -> str:
-    order = np.argsort(-np.abs(contributions))[:TOP_CONTRIBUTIONS]
-    parts = [
-        f"{FEATURES[i]}={_value(row.iloc[i])} ({contributions[i]:+.2f})" for i in order
-    ]
-    return (
-        f"flood risk {probability:.2f} (risk model {model.version}); top "
-        f"contributions in log-odds: {', '.join(parts)}"
-    )
 
 
 def _value(value: float) -> str:

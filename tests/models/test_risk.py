@@ -3,10 +3,19 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
+import xgboost as xgb
 
 from argus.errors import InputError
-from models.risk import MODEL_FILE, RiskModel, default_artifact, fit
+from models.risk import (
+    MODEL_FILE,
+    RiskModel,
+    default_artifact,
+    feature_matrix,
+    fit,
+    with_optional_missing,
+)
 from models.risk_data import FEATURES, OPTIONAL_FEATURES
 from models.risk_training import auc, brier, climatology, train
 
@@ -125,3 +134,14 @@ def test_climatology_unseen_circle_gets_month_share(table_cut):
     unseen = table_cut.head(3).assign(object_id="18-000-00000", period="2026-07")
     july = train_rows[train_rows["period"].str.endswith("-07")]["flooded"].mean()
     np.testing.assert_allclose(climatology(train_rows, unseen), july)
+
+
+def test_binned_scoring_equals_plain(small_model, table_cut):
+    rows = pd.concat([table_cut, with_optional_missing(table_cut)], ignore_index=True)
+    matrix = feature_matrix(rows)
+    plain = small_model.booster.inplace_predict(matrix, missing=np.nan)
+    np.testing.assert_array_equal(small_model.probability(rows), plain)
+    dmatrix = xgb.DMatrix(matrix, missing=np.nan, feature_names=list(FEATURES))
+    contributions = small_model.booster.predict(dmatrix, pred_contribs=True)
+    np.testing.assert_array_equal(small_model.contributions(rows), contributions)
+    assert len(small_model._distinct(matrix)[0]) < len(rows)

@@ -136,13 +136,21 @@ def test_combination_never_lowers(features, exposure, small_model, threshold):
 def test_reasons_name_top_contributions(features, exposure, small_model):
     _, combined = _combine(features, exposure, small_model)
     pattern = re.compile(r"(\w+)=(?:missing|[-+\d.e]+) \(([-+]\d+\.\d\d)\)")
-    for row in combined[combined["level"] != "NORMAL"].itertuples():
+    at_risk = combined[combined["level"].isin(["WATCH", "WARNING", "EMERGENCY"])]
+    assert len(at_risk) == 3
+    for row in at_risk.itertuples():
         risk = [r for r in row.reasons if r.startswith("flood risk")]
         assert len(risk) == 1, row.village_id
         assert "risk model cut" in risk[0]
         found = pattern.findall(risk[0])
         assert len(found) == 3, risk[0]
         assert {name for name, _ in found} <= set(FEATURES)
+
+
+def test_unmonitored_gets_no_risk_reason(features, exposure, small_model):
+    _, combined = _combine(features, exposure, small_model)
+    reasons = combined.set_index("village_id")["reasons"]["stale"]
+    assert not any(r.startswith("flood risk") for r in reasons)
 
 
 def test_raised_village_says_why(features, exposure, small_model):
