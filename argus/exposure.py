@@ -9,7 +9,7 @@ name                   unit   source and meaning
 =====================  =====  ================================================
 elevation_m            m      NASADEM mean elevation of the circle
 river_distance_km      km     WRIS mean distance from the river (the file
-                              stores metres although its dictionary says km)
+                              stores metres, not the km of its dictionary)
 no_sanitation_share    1      households without a sanitary latrine / all
                               households (Mission Antyodaya 2020 villages)
 piped_water_share      1      households with piped water / all households
@@ -293,7 +293,7 @@ def _circle_embankment_km(polygons: np.ndarray, tree: cKDTree) -> np.ndarray:
         lon, lat = to_degrees.transform(gx.ravel(), gy.ravel())
         inside = shapely.contains_xy(polygon, lon, lat)
         if not inside.any():
-            # A circle smaller than the grid: its representative point stands in.
+            # A circle smaller than the grid is sampled at its representative point.
             point = polygon.representative_point()
             lon, lat, inside = np.array([point.x]), np.array([point.y]), [True]
         distances = embankment_distance_km(lon[inside], lat[inside], tree)

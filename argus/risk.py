@@ -48,14 +48,14 @@ def compute_exposure(engine: sa.Engine, data_dir: Path) -> int:
 
 
 def training_table(data_dir: Path) -> pd.DataFrame:
-    """The circle-month training table of a data folder."""
+    """Build the circle-month training table of a data folder."""
     if not Path(data_dir).is_dir():
         raise InputError(f"data folder {str(data_dir)!r} not found")
     return build_training_table(data_dir, load_exposure_data(data_dir))
 
 
 def serving_model(settings: Settings) -> RiskModel | None:
-    """The risk model the cycle uses, or None (disabled, or not promoted).
+    """Load the risk model the cycle uses, or return None (disabled, not promoted).
 
     Raises
     ------
@@ -68,7 +68,7 @@ def serving_model(settings: Settings) -> RiskModel | None:
     model = RiskModel.load(path or default_artifact())
     if not model.promoted:
         logger.warning(
-            "risk model %s at %s is not promoted (its card says why); village "
+            "risk model %s at %s is not promoted (card.md gives the reason); village "
             "levels follow the CWC rules alone",
             model.version,
             model.path,
@@ -85,7 +85,7 @@ def apply_risk(
     cycle_at: datetime,
     settings: Settings,
 ) -> pd.DataFrame:
-    """Levels combined with the serving risk model; unchanged without one."""
+    """Combine the levels with the serving risk model; unchanged without one."""
     model = serving_model(settings)
     if model is None or levels.empty:
         return levels

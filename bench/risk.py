@@ -1,8 +1,8 @@
 """Time the flood-risk step of a cycle against the CWC level rules it follows.
 
-Same villages, gauges and cycle time as :mod:`bench.cycle` (the 1,534
+Same villages, gauges and cycle time as :mod:`bench.cycle`: the 1,534
 OpenStreetMap settlements, replicated with jittered coordinates for the larger
-sizes; the recorded levels as of 2026-08-01 12:00 IST). The features are
+sizes, and the recorded levels as of 2026-08-01 12:00 IST. The features are
 computed before the clock starts. Timed, each the median of ``--repeat`` runs:
 
 - levels: :func:`models.village_levels.decide_levels` (the baseline);

@@ -2,9 +2,9 @@
 
 :func:`fit` trains a binary classifier of ``flooded`` on the features of
 :mod:`models.risk_data`. Every training row is also shown a second time with
-the features in ``OPTIONAL_FEATURES`` missing, so that the trees learn a path
-for the live case in which ARGUS has no rainfall product and no satellite
-layer; XGBoost sends a missing value down the branch learnt for it.
+the features in ``OPTIONAL_FEATURES`` missing. The trees so learn a path for
+the live case, in which ARGUS has no rainfall product and no satellite layer,
+because XGBoost sends a missing value down the branch learnt for it.
 
 :class:`RiskModel` is the trained artifact as the nowcast uses it: the
 probability of flooding per village (``inplace_predict``) and the features
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = "model.ubj"
 CARD_JSON = "card.json"
 CARD_MARKDOWN = "card.md"
-# The committed artifact that the nowcast loads unless told otherwise.
+# The committed artifact that the nowcast loads unless configured otherwise.
 DEFAULT_VERSION = "v1"
 ARTIFACT_ROOT = Path(__file__).resolve().parent / "artifacts" / "risk"
 # Shallow trees and a slow learning rate: a few hundred positive months.
@@ -53,7 +53,7 @@ HIGH_RISK_PROBABILITY = 0.5
 
 
 def feature_matrix(frame: pd.DataFrame) -> np.ndarray:
-    """The columns ``FEATURES`` of ``frame`` as a float matrix (NaN = missing).
+    """Return the columns ``FEATURES`` of ``frame`` as a float matrix (NaN = missing).
 
     Raises
     ------
@@ -69,7 +69,7 @@ def feature_matrix(frame: pd.DataFrame) -> np.ndarray:
 
 
 def with_optional_missing(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with the optional (not yet live) features set missing."""
+    """Copy ``frame`` with the optional (not yet live) features set missing."""
     return frame.assign(**{name: np.nan for name in OPTIONAL_FEATURES})
 
 
@@ -93,7 +93,7 @@ def predict_probability(booster: xgb.Booster, frame: pd.DataFrame) -> np.ndarray
 
 @dataclass(frozen=True)
 class RiskModel:
-    """A trained risk model and what its card says about it.
+    """A trained risk model and the promotion facts from its card.
 
     Scoring is exact but done once per distinct *bin row*: a tree sends a
     value left when it is below the split, so two rows whose every feature
@@ -155,7 +155,7 @@ class RiskModel:
         return self.booster.inplace_predict(matrix[first], missing=np.nan)[inverse]
 
     def contributions(self, frame: pd.DataFrame) -> np.ndarray:
-        """Each feature's contribution to each row's log-odds.
+        """Compute each feature's contribution to each row's log-odds.
 
         Returns an array of shape (rows, features + 1); the last column is the
         bias. A row's values add up to its log-odds.

@@ -29,9 +29,9 @@ absent from DRIMS counts as not flooded, as the master table counts it.
 
 NOTE: a month's maximum level and a village's level this hour are different
 quantities: the model learns how the month's peak relates to the outcome and
-is applied to the peak expected within the forecast horizon. Only circles
-with a CWC gauge whose datum matches the circle's level series have the level
-feature (about 40 of 180); the rest train with it missing.
+is applied to the peak expected within the forecast horizon. Only 34 of
+the 180 circles have a CWC gauge whose datum matches the circle's level
+series. The others have the level feature missing in training.
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def _asdma_flooded(data_dir: Path, exposure: ExposureData) -> set[str]:
 
 
 def _name_key(name: object) -> str:
-    """A circle or district name without case, '(Pt)' marks, spaces or punctuation."""
+    """Normalise a circle or district name: no case, '(Pt)' marks, spaces or punctuation."""
     text = re.sub(r"\(pt\)", "", str(name).lower())
     return re.sub(r"[^a-z]", "", text)
 

@@ -2,7 +2,7 @@
 
 Rule, applied to every village at once after :func:`models.village_levels.decide_levels`:
 
-1. The hydrological level stands; the model never lowers it.
+1. The hydrological level is kept as a floor: the model never lowers it.
 2. A village at NORMAL or WATCH is raised by exactly one level (to WATCH or
    WARNING) when both hold:
 
@@ -39,8 +39,8 @@ logger = logging.getLogger(__name__)
 
 TOP_CONTRIBUTIONS = 3
 NEAR_WARNING_M = 0.5
-# Where a gauge has no warning level, CWC's warning level is typically about
-# one metre below the danger level; the near-warning band is measured from it.
+# A gauge without a warning level gets one at this depth below its danger
+# level. NOTE: an estimate, because CWC sets many warning levels 1 m below danger.
 WARNING_BELOW_DANGER_M = 1.0
 RAISE_TO = {"NORMAL": "WATCH", "WATCH": "WARNING"}
 GAUGE_INPUTS = (
@@ -55,7 +55,7 @@ GAUGE_INPUTS = (
 def live_risk_features(
     features: xr.Dataset, exposure: pd.DataFrame, *, now: datetime
 ) -> pd.DataFrame:
-    """The risk model's features of every village in this cycle.
+    """Compute the risk model's features of every village in this cycle.
 
     Parameters
     ----------
@@ -175,7 +175,7 @@ def combine_levels(
 def _near_warning(
     frame: pd.DataFrame, level: np.ndarray, near_warning_m: float
 ) -> np.ndarray:
-    """Whether each village's gauge is near its warning level (see the rule)."""
+    """Flag the villages whose gauge is near its warning level (see the rule)."""
     reading = frame["level_m"].to_numpy(dtype="float64")
     warning = frame["warning_level_m"].to_numpy(dtype="float64")
     warning = np.where(
@@ -192,7 +192,7 @@ def _near_warning(
 def _risk_reasons(
     frame: pd.DataFrame, probability: np.ndarray, model: RiskModel
 ) -> list[str]:
-    """One reason per row from one ``pred_contribs`` call over all rows."""
+    """Write one reason per row from one ``pred_contribs`` call over all rows."""
     if len(frame) == 0:
         return []
     values = frame.loc[:, list(FEATURES)].to_numpy(dtype="float64")

@@ -98,7 +98,7 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def brier(labels: np.ndarray, probabilities: np.ndarray) -> float:
-    """Mean squared difference of probability and outcome (Brier 1950)."""
+    """Brier score: mean squared difference of probability and outcome."""
     return float(np.mean((np.asarray(probabilities) - np.asarray(labels, float)) ** 2))
 
 
@@ -192,9 +192,10 @@ def _bootstrap(
 def _promotion(validation: dict) -> tuple[bool, str]:
     """Promote when the live Brier score beats climatology in both splits.
 
-    The Brier score is the proper score of the probabilities the combination
-    rule thresholds; "beats" means the whole 90 % bootstrap interval of
-    model minus baseline is below zero. AUC is reported, not required.
+    The Brier score is a proper score of the probabilities that the
+    combination rule thresholds. "Beats" means that the whole 90 % bootstrap
+    interval of model minus baseline is below zero. AUC is reported, not
+    required.
     """
     failures = []
     for split, scores in validation.items():
@@ -248,7 +249,7 @@ def _card(
 
 
 def card_markdown(card: dict) -> str:
-    """The card as a short markdown page."""
+    """Write the card as a short markdown page."""
     lines = [
         f"# Model card: {card['name']} {card['version']}",
         "",

@@ -11,7 +11,7 @@ from models.risk_training import train
 
 @task
 def build_table(data_dir: str) -> pd.DataFrame:
-    """The circle-month training table (about 10^4 rows) of a data folder."""
+    """Build the circle-month training table (about 10^4 rows) of a data folder."""
     table = training_table(Path(data_dir))
     get_run_logger().info(
         "training table: %d circle-months, %d flooded",

@@ -37,7 +37,7 @@ def store_exposure(session: Session, exposure: pd.DataFrame) -> int:
 
 
 def load_exposure(session: Session) -> pd.DataFrame:
-    """All stored exposure rows, columns ``EXPOSURE_COLUMNS`` (NULL as NaN)."""
+    """Load all stored exposure rows, columns ``EXPOSURE_COLUMNS`` (NULL as NaN)."""
     rows = session.exec(
         select(*[getattr(VillageExposure, c) for c in EXPOSURE_COLUMNS])
     )

@@ -16,7 +16,7 @@ from models.risk import (
     fit,
     with_optional_missing,
 )
-from models.risk_data import FEATURES, OPTIONAL_FEATURES
+from models.risk_data import FEATURES, OPTIONAL_FEATURES, build_training_table
 from models.risk_training import auc, brier, climatology, train
 
 
@@ -145,3 +145,46 @@ def test_binned_scoring_equals_plain(small_model, table_cut):
     contributions = small_model.booster.predict(dmatrix, pred_contribs=True)
     np.testing.assert_array_equal(small_model.contributions(rows), contributions)
     assert len(small_model._distinct(matrix)[0]) < len(rows)
+
+
+def _linked_data(shared_data, tmp_path, *, skip=()):
+    """A data folder of links to the recorded files, without those in ``skip``."""
+    for source in shared_data.rglob("*"):
+        relative = source.relative_to(shared_data)
+        if source.is_dir() or relative.parts[0] not in (
+            "revenue_circles",
+            "asdma",
+            "cwc_ffs",
+            "geo",
+        ):
+            continue
+        if str(relative) in skip or relative.parts[1:2] == ("snapshots",):
+            continue
+        target = tmp_path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(source)
+    return tmp_path
+
+
+def test_table_missing_outcome_file(shared_data, exposure_data, tmp_path):
+    folder = _linked_data(
+        shared_data, tmp_path, skip={"revenue_circles/master_variables_monthly.csv"}
+    )
+    with pytest.raises(InputError, match="master_variables_monthly.csv.*not found"):
+        build_training_table(folder, exposure_data)
+
+
+def test_table_outcome_file_without_column(shared_data, exposure_data, tmp_path):
+    relative = "revenue_circles/monthly/drims_population_affected_monthly_rc.csv"
+    folder = _linked_data(shared_data, tmp_path, skip={relative})
+    (folder / relative).write_text("object_id,timeperiod\n18-300-00101,2024_07\n")
+    with pytest.raises(InputError, match="drims_population.*Population_affected_Total"):
+        build_training_table(folder, exposure_data)
+
+
+def test_table_without_asdma_reports(shared_data, exposure_data, tmp_path):
+    reports = shared_data / "asdma" / "reports_2026"
+    skip = {str(p.relative_to(shared_data)) for p in reports.iterdir()}
+    folder = _linked_data(shared_data, tmp_path, skip=skip)
+    with pytest.raises(InputError, match="no ASDMA circle reports match"):
+        build_training_table(folder, exposure_data)
