@@ -179,12 +179,10 @@ class RiskModel:
             # Bin 0 is missing; bin k + 1 has exactly k split values <= x.
             bins[:, column] = np.searchsorted(splits, values, side="right") + 1
             bins[np.isnan(values), column] = 0
-        keys = np.ascontiguousarray(bins).view(
-            np.dtype((np.void, bins.dtype.itemsize * bins.shape[1]))
-        )
-        _, first, inverse = np.unique(
-            keys.ravel(), return_index=True, return_inverse=True
-        )
+        columns = list(range(bins.shape[1]))
+        inverse = pd.DataFrame(bins).groupby(columns, sort=False).ngroup().to_numpy()
+        # ngroup numbers the groups in order of first appearance.
+        _, first = np.unique(inverse, return_index=True)
         return first, inverse
 
 
