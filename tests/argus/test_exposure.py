@@ -16,7 +16,7 @@ from argus.exposure import (
     village_exposure,
 )
 
-# Dibrugarh town (OpenStreetMap), on the Brahmaputra's south bank and its dyke.
+# Dibrugarh town (OpenStreetMap centre), on the Brahmaputra's south bank.
 DIBRUGARH = {"village_id": "node/dibrugarh", "lat": 27.4728, "lon": 94.9120}
 # A point in the Bay of Bengal, outside every Assam revenue circle.
 SEA = {"village_id": "sea", "lat": 20.0, "lon": 89.0}
@@ -48,8 +48,8 @@ def test_village_gets_its_circle(data):
 
 def test_embankment_distance_is_the_village_own(data):
     frame = village_exposure(pd.DataFrame([DIBRUGARH]), data)
-    # Dibrugarh town lies behind the town protection dyke, well within 3 km.
-    assert frame.loc[0, "embankment_km"] < 3.0
+    # Measured 1.66 km from the town centre to the nearest embankment point.
+    assert frame.loc[0, "embankment_km"] == pytest.approx(1.66, abs=0.05)
 
 
 def test_village_outside_circles_is_missing(data):
