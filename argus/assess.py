@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from argus.compute import dask_client
 from argus.features import build_features
 from argus.reference_gauges import assign_reference_gauges
+from argus.risk import apply_risk
 from argus.settings import Settings
 from argus.storage import alerts as alert_store
 from argus.storage import forecasts as forecast_store
@@ -100,6 +101,11 @@ def assess_villages(
         started = time.perf_counter()
         levels = decide_levels(features)
         stage_seconds["decide"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        levels = apply_risk(
+            engine, levels, features, cycle_at=cycle_at, settings=settings
+        )
+        stage_seconds["risk"] = round(time.perf_counter() - started, 3)
 
     assessment = _record_levels(engine, levels, cycle_at=cycle_at)
     assessment.stage_seconds = stage_seconds

@@ -331,8 +331,11 @@ def subscribers_import(
 
 
 # Sub-apps in their own modules; imported last because they reuse _fail above.
+from argus import cli_risk
 from argus.cli_backtest import backtest
 from argus.cli_camera import camera_app
 
 app.add_typer(camera_app, name="camera")
 app.command()(backtest)
+train_app.command("risk")(cli_risk.train_risk)
+villages_app.command("exposure")(cli_risk.villages_exposure)

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     cap_area_radius_km: float = Field(default=3.0, gt=0, le=100)
     # CAP <expires> of an alert stored without an expiry time, after its cycle [h].
     cap_expires_h: float = Field(default=24.0, gt=0, le=240)
+    # Whether village levels combine the CWC rules with the flood-risk model.
+    risk_model_enabled: bool = True
+    # Folder of the risk model artifact; empty means the committed default.
+    risk_model_dir: str = ""
+    # A reading this far below the warning level is near it for the risk rule [m].
+    risk_near_warning_m: float = Field(default=0.5, ge=0, le=5)
 
     @property
     def resolved_database_url(self) -> str:

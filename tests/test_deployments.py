@@ -34,3 +34,11 @@ def test_nowcast_entrypoint_loads_the_flow(monkeypatch):
     flow = load_flow_from_entrypoint(_deployments()["nowcast"]["entrypoint"])
 
     assert flow.name == "nowcast"
+
+
+def test_train_risk_entrypoint_loads_the_flow(monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+
+    flow = load_flow_from_entrypoint(_deployments()["train-risk"]["entrypoint"])
+
+    assert flow.name == "train-risk"

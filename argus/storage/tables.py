@@ -324,3 +324,24 @@ class CameraReading(SQLModel, table=True):
     reason: str | None = None
     cycle_id: int | None = Field(default=None, index=True)
     ingested_at: datetime = Field(default_factory=utc_now, sa_column=_time())
+
+
+# Village flood-risk model: static exposure of each village.
+
+
+class VillageExposure(SQLModel, table=True):
+    """Static inputs of the risk model for one village (NULL when unknown).
+
+    Computed by ``argus villages exposure`` from the revenue circle that
+    contains the village; see :mod:`argus.exposure` for sources and units.
+    """
+
+    village_id: str = Field(primary_key=True)
+    object_id: str | None = Field(default=None, index=True)
+    elevation_m: float | None = None
+    river_distance_km: float | None = None
+    no_sanitation_share: float | None = None
+    piped_water_share: float | None = None
+    electricity_class: float | None = None
+    embankment_km: float | None = None
+    computed_at: datetime = Field(default_factory=utc_now, sa_column=_time())

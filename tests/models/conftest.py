@@ -1,11 +1,20 @@
-"""Fixtures of the model tests: one ingested cut of the snapshots per session."""
+"""Fixtures of the model tests: a cut of the snapshots for the level model, and
+the real circles and a small trained model for the risk model."""
 
 import pytest
 import torch
 
+from argus.exposure import load_exposure_data
 from argus.level_history import ingest_snapshots, read_level_history
 from models.level_pipeline import train_level_model
+from models.risk import RiskModel
+from models.risk_data import build_training_table
+from models.risk_training import train
 from tests.models.level_cut import CUT_SNAPSHOTS, tiny
+
+# Three upper-Brahmaputra districts with floods in most monsoons: a cut that
+# trains in about a second.
+CUT_DISTRICTS = ("DHEMAJI", "DIBRUGARH", "LAKHIMPUR")
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +41,28 @@ def trained(level_cut, tmp_path_factory):
         config=tiny(),
         n_boot=50,
     )
+
+
+@pytest.fixture(scope="session")
+def exposure_data(shared_data):
+    return load_exposure_data(shared_data)
+
+
+@pytest.fixture(scope="session")
+def training_table(shared_data, exposure_data):
+    return build_training_table(shared_data, exposure_data)
+
+
+@pytest.fixture(scope="session")
+def table_cut(training_table):
+    cut = training_table[training_table["district"].isin(CUT_DISTRICTS)]
+    assert cut["flooded"].sum() > 20, "the cut needs flooded months to learn from"
+    return cut.reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def small_model(table_cut, tmp_path_factory) -> RiskModel:
+    """A risk model trained on the cut, written and loaded like the committed one."""
+    out = tmp_path_factory.mktemp("risk") / "cut"
+    train(table_cut, out, version="cut", seed=0)
+    return RiskModel.load(out)
