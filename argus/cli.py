@@ -198,6 +198,10 @@ def _format_summary(summary: dict) -> str:
         f"  camera readings      {summary.get('camera_readings', 0)}",
         f"  alerts queued        {summary['alerts_queued']}",
         f"  messages queued      {summary['outbox_queued']}",
+        (
+            f"  messages sent        {summary.get('outbox_sent', '-')}"
+            f" (failed {summary.get('outbox_failed', '-')})"
+        ),
     ]
     if at_risk:
         lines.append(
@@ -332,5 +336,8 @@ def subscribers_import(
 
 # Sub-apps in their own modules; imported last because they reuse _fail above.
 from argus.cli_camera import camera_app
+from argus.cli_outbox import api, outbox_app
 
 app.add_typer(camera_app, name="camera")
+app.add_typer(outbox_app, name="outbox")
+app.command("api")(api)

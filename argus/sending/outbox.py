@@ -308,3 +308,52 @@ def known_sids(session: Session, subscriber_ids: set[int]) -> set[str]:
             )
         ).scalars()
     )
+
+
+def list_rows(
+    session: Session,
+    *,
+    status: str | None = None,
+    alert_id: int | None = None,
+    limit: int = 50,
+) -> list[dict]:
+    """Newest outbox rows for operators, phone numbers masked."""
+    from argus.subscribers import masked_phone
+
+    query = (
+        sa.select(
+            OUTBOX.c.id,
+            OUTBOX.c.alert_id,
+            OUTBOX.c.channel,
+            OUTBOX.c.status,
+            OUTBOX.c.attempts,
+            OUTBOX.c.provider_sid,
+            OUTBOX.c.delivery_status,
+            OUTBOX.c.sent_at,
+            OUTBOX.c.error,
+            Subscriber.phone,
+        )
+        .join(Subscriber, Subscriber.id == OUTBOX.c.subscriber_id)
+        .order_by(OUTBOX.c.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(OUTBOX.c.status == status)
+    if alert_id is not None:
+        query = query.where(OUTBOX.c.alert_id == alert_id)
+    rows = []
+    for row in session.execute(query).all():
+        values = row._asdict()
+        values["to"] = masked_phone(values.pop("phone"))
+        values["sent_at"] = values["sent_at"].isoformat() if values["sent_at"] else None
+        rows.append(values)
+    return rows
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """Outbox rows per status."""
+    return dict(
+        session.execute(
+            sa.select(OUTBOX.c.status, sa.func.count()).group_by(OUTBOX.c.status)
+        ).all()
+    )
