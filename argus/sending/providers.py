@@ -10,6 +10,7 @@ have been processed, because only then must the sender look before it retries:
 """
 
 import asyncio
+import base64
 import json
 import logging
 from dataclasses import dataclass
@@ -128,12 +129,11 @@ class TwilioProvider:
     name = "twilio"
 
     def __init__(self, settings: Settings) -> None:
-        from twilio.http.async_http_client import AsyncTwilioHttpClient
         from twilio.rest import Client
 
         check_twilio_settings(settings)
         self._settings = settings
-        self._http = AsyncTwilioHttpClient(logger=_sdk_logger)
+        self._http = _http_client()
         self._client = Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
@@ -190,24 +190,18 @@ class TwilioProvider:
         # Twilio's times have whole seconds and its clock is not ours.
         since = since.astimezone(UTC) - CLOCK_SKEW
         if message.channel == "voice":
-            listings = (
-                self._client.calls.list_async(
-                    to=to, start_time_after=since, page_size=LISTING_PAGE_SIZE
-                ),
-                self._client.calls.list_async(to=to, limit=LISTING_PAGE_SIZE),
-            )
+            resource, after = self._client.calls, {"start_time_after": since}
         else:
-            # Twilio sets date_sent when a message leaves its queue, so a message
-            # still queued is only in the newest page of the plain listing.
-            listings = (
-                self._client.messages.list_async(
-                    to=to, date_sent_after=since, page_size=LISTING_PAGE_SIZE
-                ),
-                self._client.messages.list_async(to=to, limit=LISTING_PAGE_SIZE),
-            )
+            resource, after = self._client.messages, {"date_sent_after": since}
+        # Twilio sets date_sent (start_time) when a message (call) leaves its
+        # queue, so one still queued is only in the newest page of a plain list.
+        listings = (
+            lambda: resource.list_async(to=to, page_size=LISTING_PAGE_SIZE, **after),
+            lambda: resource.list_async(to=to, limit=LISTING_PAGE_SIZE),
+        )
         found = {}
         for listing in listings:
-            for record in await self._call(listing):
+            for record in await self._call(listing()):
                 found[record.sid] = record
         candidates = [
             record
@@ -245,6 +239,46 @@ class TwilioProvider:
 
     async def close(self) -> None:
         await self._http.close()
+
+
+def _http_client():
+    """The SDK's asynchronous HTTP client, sending credentials as a header.
+
+    twilio 9.13 passes ``aiohttp.BasicAuth`` and ``auth=``, both deprecated in
+    aiohttp 3.14; this subclass builds the same Basic header itself and does
+    not log requests (their URLs may contain a number).
+    """
+    from twilio.http.async_http_client import AsyncTwilioHttpClient
+    from twilio.http.response import Response
+
+    class HeaderAuthClient(AsyncTwilioHttpClient):
+        async def request(
+            self,
+            method: str,
+            url: str,
+            params=None,
+            data=None,
+            headers=None,
+            auth=None,
+            timeout=None,
+            allow_redirects: bool = False,
+        ) -> Response:
+            headers = dict(headers or {})
+            if auth is not None:
+                token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+                headers["Authorization"] = f"Basic {token}"
+            async with self.session.request(
+                method.upper(),
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                allow_redirects=allow_redirects,
+            ) as response:
+                text = await response.text()
+                return Response(response.status, text, response.headers)
+
+    return HeaderAuthClient(logger=_sdk_logger)
 
 
 def _sender_of(record) -> str | None:
