@@ -15,6 +15,31 @@ def phone(number: int) -> str:
     return f"+9198{number:08d}"
 
 
+def seed_subscribers(
+    engine: sa.Engine,
+    *,
+    subscribers: int,
+    channels: str,
+    village_id: str,
+    first_phone: int = 0,
+) -> None:
+    """Store a village and its consenting Assamese-speaking subscribers."""
+    with session_scope(engine) as session:
+        if session.get(Village, village_id) is None:
+            session.add(
+                Village(village_id=village_id, name="Dhubri Ghat", lat=26.0, lon=89.9)
+            )
+        for number in range(first_phone, first_phone + subscribers):
+            person = Subscriber(
+                phone=phone(number), language="as", channels=channels, consent=True
+            )
+            session.add(person)
+            session.flush()
+            session.add(
+                SubscriberVillage(subscriber_id=person.id, village_id=village_id)
+            )
+
+
 def seed_alert(
     engine: sa.Engine,
     *,
