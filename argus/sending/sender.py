@@ -119,11 +119,10 @@ class _Drain:
 
     def claim_size(self) -> int:
         # Claimed rows wait for their rate slot; keep that wait well inside the
-        # lease, so a live sender's rows are never taken for a crashed one's.
-        slowest = min(
-            self.settings.twilio_messages_per_s, self.settings.twilio_calls_per_s
-        )
-        return max(1, min(MAX_CLAIM, int(slowest * self.settings.outbox_lease_s / 4)))
+        # lease. A voice row still waiting near its lease end (calls are
+        # slower) is given back unsent and claimed again.
+        rate = self.settings.twilio_messages_per_s
+        return max(1, min(MAX_CLAIM, int(rate * self.settings.outbox_lease_s / 4)))
 
     def done(self, outcome: Outcome, kind: str | None = None) -> None:
         self.pending.append(outcome)
