@@ -1,7 +1,7 @@
 """The HTTP API of ``argus api``: Twilio's webhooks, with signatures checked.
 
 ``POST /webhooks/twilio/status`` records a message's or call's delivery state;
-``POST /webhooks/twilio/inbound`` stores a reply, acts on it and answers with
+``POST /webhooks/twilio/inbound`` stores a reply, acts on it and responds with
 TwiML. A request without a valid ``X-Twilio-Signature`` gets 403 and changes
 nothing. The signed URL is the public one Twilio called: ``ARGUS_PUBLIC_URL``
 plus the path, because a proxy in front of ARGUS changes the local URL.
@@ -115,12 +115,12 @@ def create_app(settings: Settings, engine: sa.Engine) -> FastAPI:
                     body=params.get("Body", ""),
                     hash_key=hash_key,
                 )
-            return result.answer
+            return result.response
 
-        answer = await run_in_threadpool(store)
+        response = await run_in_threadpool(store)
         twiml = MessagingResponse()
-        if answer:
-            twiml.message(answer)
+        if response:
+            twiml.message(response)
         return Response(content=str(twiml), media_type="application/xml")
 
     @app.get("/health")

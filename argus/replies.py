@@ -1,6 +1,6 @@
 """Replies from subscribers: opt-out, acknowledgement, help and water reports.
 
-The words of each intent, per language, and the answers sent back are data in
+The words of each intent, per language, and the responses sent back are data in
 ``argus/data/reply_words.toml``. A reply is stored as an ``InboundMessage``
 whose ``sender_key`` is a keyed hash of the number, never the number itself.
 """
@@ -44,16 +44,16 @@ _DEPTH = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(cm|m)?$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class ReplyWords:
-    """Intent of each known first word, and the answers per intent and language."""
+    """Intent of each known first word, and the responses per intent and language."""
 
     intents: dict[str, str]
     languages: dict[str, str]
-    answers: dict[str, dict[str, str]]
+    responses: dict[str, dict[str, str]]
 
 
 @dataclass(frozen=True)
 class ParsedReply:
-    """What a reply means: its intent, the language of its word, a water depth."""
+    """Meaning of a reply: its intent, the language of its word, a water depth."""
 
     intent: str
     language: str | None = None
@@ -90,11 +90,11 @@ def load_reply_words(path: Path = WORDS_FILE) -> ReplyWords:
                         f"and {intent!r}; give it one intent"
                     )
                 languages.setdefault(key, language)
-    answers = data.get("answers", {})
-    for by_language in answers.values():
+    responses = data.get("responses", {})
+    for by_language in responses.values():
         for language in by_language:
             _check_language(path, language)
-    return ReplyWords(intents, languages, answers)
+    return ReplyWords(intents, languages, responses)
 
 
 def _check_language(path: Path, language: str) -> None:
@@ -153,11 +153,11 @@ def sender_key(phone: str, key: str) -> str:
 
 @dataclass(frozen=True)
 class InboundResult:
-    """A handled reply: the stored row's id, its intent and the answer to send."""
+    """A handled reply: the stored row's id, its intent and the response to send."""
 
     inbound_id: int | None
     intent: str
-    answer: str
+    response: str
 
 
 def handle_inbound(
@@ -202,11 +202,11 @@ def handle_inbound(
     )
     session.add(inbound)
     session.flush()
-    answer_key = _act(session, reply, subscriber, inbound)
+    response_key = _act(session, reply, subscriber, inbound)
     logger.info("reply %d from %s: %s", inbound.id, masked_phone(phone), reply.intent)
-    by_language = words.answers.get(answer_key, {})
-    answer = by_language.get(language or "en", by_language.get("en", ""))
-    return InboundResult(inbound.id, reply.intent, answer)
+    by_language = words.responses.get(response_key, {})
+    response = by_language.get(language or "en", by_language.get("en", ""))
+    return InboundResult(inbound.id, reply.intent, response)
 
 
 def _act(
@@ -215,9 +215,9 @@ def _act(
     subscriber: Subscriber | None,
     inbound: InboundMessage,
 ) -> str:
-    """Apply a reply's intent; returns the key of the answer to send."""
+    """Apply a reply's intent; returns the key of the response to send."""
     if subscriber is None:
-        # NOTE: a number ARGUS does not know gets no answer, so ARGUS cannot
+        # NOTE: a number ARGUS does not know gets no response, so ARGUS cannot
         # be used to send texts to arbitrary numbers.
         return "unknown"
     if reply.intent == "stop":
@@ -261,7 +261,7 @@ def _opt_out(session: Session, subscriber: Subscriber, at: datetime) -> None:
 
 
 def _latest_alert(session: Session, subscriber: Subscriber) -> Alert | None:
-    """The newest alert this subscriber was messaged about."""
+    """Return the newest alert this subscriber was messaged about."""
     return session.exec(
         select(Alert)
         .join(Outbox, Outbox.alert_id == Alert.id)

@@ -64,7 +64,7 @@ def fake_stats(url: str) -> dict:
 
 
 def seed(engine: sa.Engine, subscribers: int) -> None:
-    """One village and its consenting SMS subscribers, inserted in bulk."""
+    """Insert one village and its consenting SMS subscribers in bulk."""
     from argus.storage.tables import Subscriber, SubscriberVillage, Village
 
     with engine.begin() as connection:

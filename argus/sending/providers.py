@@ -1,8 +1,9 @@
 """Channels that carry outbox rows: Twilio (SMS, WhatsApp, voice) and the console.
 
 A provider sends one message and, after a crash or an unknown outcome, finds a
-message it may already have accepted. Its errors say whether the request may
-have been processed, because only then must the sender look before it retries:
+message it may already have accepted. Its error classes show whether the
+request may have been processed, because only then must the sender look before
+it retries:
 
 - :class:`RetryableRejection`: not processed (HTTP 429), safe to send again;
 - :class:`OutcomeUnknown`: maybe processed (5xx, timeout, dropped connection);
@@ -69,12 +70,12 @@ class PermanentRejection(SendError):
 
 
 class Provider(Protocol):
-    """What the sender needs from a channel provider."""
+    """Interface of a channel provider, as the sender uses it."""
 
     name: str
 
     def sender_address(self, channel: str) -> str:
-        """The address a channel sends from (the rate limit is per address)."""
+        """Return the address a channel sends from (the rate limit is per address)."""
 
     async def send(self, message: OutgoingMessage) -> str:
         """Send one message; returns the provider's id (SID)."""
@@ -213,7 +214,7 @@ class TwilioProvider:
             and (message.channel == "voice" or record.body == message.body)
         ]
         # NOTE: a call's TwiML is not in Twilio's listing, so two voice rows to
-        # one number in flight at a crash are told apart only by time.
+        # one number in flight at a crash are distinguished only by time.
         candidates.sort(key=lambda record: record.date_created)
         return candidates[0].sid if candidates else None
 
@@ -229,7 +230,7 @@ class TwilioProvider:
             raise _classify(error.status, error.code, error.msg) from None
         except TimeoutError:
             raise OutcomeUnknown(
-                f"no answer within {self._settings.twilio_timeout_s} s"
+                f"no response within {self._settings.twilio_timeout_s} s"
             ) from None
         except ClientError as error:
             raise OutcomeUnknown(f"connection failed: {type(error).__name__}") from None
@@ -242,7 +243,7 @@ class TwilioProvider:
 
 
 def _http_client():
-    """The SDK's asynchronous HTTP client, sending credentials as a header.
+    """Build the SDK's asynchronous HTTP client, sending credentials as a header.
 
     twilio 9.13 passes ``aiohttp.BasicAuth`` and ``auth=``, both deprecated in
     aiohttp 3.14; this subclass builds the same Basic header itself and does

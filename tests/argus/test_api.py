@@ -128,7 +128,7 @@ def test_late_status_does_not_go_back(api):
     assert _count(api.engine, DeliveryEvent) == 2
 
 
-def test_status_before_the_sid_is_recorded_is_linked_later(api):
+def test_early_status_is_linked_later(api):
     seed_alert(api.engine, subscribers=1)
     _post(api, STATUS, {"CallSid": "CA1", "CallStatus": "completed"})
 
@@ -193,7 +193,7 @@ def test_stop_opts_out_and_cancels_queued(api, word):
 
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/xml")
-    # The subscriber's language is Assamese, so the answer is too.
+    # The subscriber's language is Assamese, so the response is too.
     assert "বানপানীৰ" in answer.text
     with session_scope(api.engine) as session:
         people = {p.phone: p for p in session.exec(select(Subscriber)).all()}

@@ -1,7 +1,7 @@
 """A sender killed with SIGKILL mid fan-out, restarted, sends each message once.
 
 The fake Twilio server kills the sending process right after it accepted a
-chosen number of further messages, before it answers the last one, so the
+chosen number of further messages, before it responds to the last one, so the
 sender never learns that SID. Other requests are in flight at that moment.
 The fake never deduplicates: exactly-once must come from the outbox.
 """
