@@ -1,6 +1,7 @@
 """Sending the outbox through the real Twilio SDK to the local fake server."""
 
 import json
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -295,3 +296,21 @@ def test_drain_of_one_village_leaves_others(db, twilio_env):
     assert report.sent == 1
     assert [a.to for a in twilio_env.state.accepted] == [phone(5)]
     assert _statuses(db) == {"sent": 1, "queued": 1}
+
+
+def test_rate_is_kept_per_sender(db, twilio_env, monkeypatch):
+    monkeypatch.setenv("ARGUS_TWILIO_MESSAGES_PER_S", "20")
+    seed_alert(db, subscribers=6, channels="sms;whatsapp")
+    started = time.time()
+
+    send_outbox_sync(db, load_settings())
+
+    by_sender = {}
+    for accepted in twilio_env.state.accepted:
+        by_sender.setdefault(accepted.from_, []).append(accepted.accepted_at)
+    assert sorted(by_sender) == ["+15005550006", "whatsapp:+15005550007"]
+    for times in by_sender.values():
+        # The sixth request of a sender starts five intervals of 1/20 s after
+        # its first, which starts after the drain did.
+        assert len(times) == 6
+        assert max(times) - started >= 5 / 20
