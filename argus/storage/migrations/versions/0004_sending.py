@@ -1,15 +1,15 @@
 """sending: the water depth of a citizen's reply
 
-Revision ID: 0003_sending
-Revises: 0002
+Revision ID: 0004_sending
+Revises: 0003_cameras
 Create Date: 2026-12-04 18:40:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_sending"
-down_revision = "0002"
+revision = "0004_sending"
+down_revision = "0003_cameras"
 branch_labels = None
 depends_on = None
 
