@@ -89,8 +89,8 @@ class Settings(BaseSettings):
     twilio_timeout_s: float = Field(default=10.0, gt=0)
     # Create requests per message before it is left for the next drain.
     twilio_attempts: int = Field(default=5, ge=1, le=20)
-    # First retry delay, doubled per attempt with full jitter, at most
-    # twilio_backoff_max_s [s].
+    # First retry delay, doubled per attempt up to twilio_backoff_max_s; each
+    # delay is drawn from the upper half of that value (jitter) [s].
     twilio_backoff_s: float = Field(default=1.0, ge=0)
     twilio_backoff_max_s: float = Field(default=30.0, ge=0)
     # Twilio requests in flight at once, over all senders.
@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     # Messages per second per sender address (SMS and WhatsApp). Twilio queues
     # what a sender cannot pass on at once, for up to the validity period.
     twilio_messages_per_s: float = Field(default=10.0, gt=0)
-    # Voice calls started per second (Twilio's default account limit is 1).
+    # Voice calls started per second; set it to the account's calls-per-second
+    # limit at Twilio.
     twilio_calls_per_s: float = Field(default=1.0, gt=0)
     # Age after which an undelivered message is dropped: Twilio's ValidityPeriod
     # for SMS and WhatsApp, and the expiry of outbox rows without one [s].
