@@ -209,6 +209,8 @@ class _Drain:
                 return outcome(status, error=last_error or "lease ran out"), None
             message = self.message(row, now)
             if maybe_sent:
+                # NOTE: a create that Twilio processes only after this lookup
+                # (later than the timeout and the backoff) is sent twice.
                 try:
                     sid = await self.provider.find_accepted(
                         message, since=row.created_at, known_sids=self.known_sids
