@@ -68,7 +68,7 @@ def test_sms_whatsapp_and_voice_reach_twilio_once(db, twilio_env):
         + [("calls", phone(n)) for n in (10, 11)]
     )
     calls = [a for a in fake.accepted if a.kind == "calls"]
-    assert all(a.body.startswith("<Response><Say") for a in calls)
+    assert all("<Response><Say" in a.body for a in calls)
     assert {a.from_ for a in fake.accepted if a.to.startswith("whatsapp:")} == {
         "whatsapp:+15005550007"
     }
