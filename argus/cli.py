@@ -198,6 +198,10 @@ def _format_summary(summary: dict) -> str:
         f"  camera readings      {summary.get('camera_readings', 0)}",
         f"  alerts queued        {summary['alerts_queued']}",
         f"  messages queued      {summary['outbox_queued']}",
+        (
+            f"  messages sent        {summary.get('outbox_sent', '-')}"
+            f" (failed {summary.get('outbox_failed', '-')})"
+        ),
     ]
     if at_risk:
         lines.append(
@@ -334,8 +338,11 @@ def subscribers_import(
 from argus import cli_risk
 from argus.cli_backtest import backtest
 from argus.cli_camera import camera_app
+from argus.cli_outbox import api, outbox_app
 
 app.add_typer(camera_app, name="camera")
 app.command()(backtest)
 train_app.command("risk")(cli_risk.train_risk)
 villages_app.command("exposure")(cli_risk.villages_exposure)
+app.add_typer(outbox_app, name="outbox")
+app.command("api")(api)

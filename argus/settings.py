@@ -80,6 +80,51 @@ class Settings(BaseSettings):
     # A reading this far below the warning level is near it for the risk rule [m].
     risk_near_warning_m: float = Field(default=0.5, ge=0, le=5)
 
+    # Twilio: the account SID and auth token switch sending on; without them the
+    # console channel records what would be sent.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    # Sender addresses (E.164): SMS, WhatsApp (without the "whatsapp:" prefix)
+    # and voice calls; an empty voice sender falls back to the SMS sender.
+    twilio_from: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_voice_from: str = ""
+    # Base URL of Twilio's REST API; empty is https://api.twilio.com.
+    twilio_base_url: str = ""
+    # Timeout of one Twilio request [s].
+    twilio_timeout_s: float = Field(default=10.0, gt=0)
+    # Create requests per message before it is left for the next drain.
+    twilio_attempts: int = Field(default=5, ge=1, le=20)
+    # First retry delay, doubled per attempt up to twilio_backoff_max_s; each
+    # delay is drawn from the upper half of that value (jitter) [s].
+    twilio_backoff_s: float = Field(default=1.0, ge=0)
+    twilio_backoff_max_s: float = Field(default=30.0, ge=0)
+    # Twilio requests in flight at once, over all senders.
+    twilio_concurrency: int = Field(default=32, ge=1, le=1000)
+    # Messages per second per sender address (SMS and WhatsApp). Twilio queues
+    # what a sender cannot pass on at once, for up to the validity period.
+    twilio_messages_per_s: float = Field(default=10.0, gt=0)
+    # Voice calls started per second; set it to the account's calls-per-second
+    # limit at Twilio.
+    twilio_calls_per_s: float = Field(default=1.0, gt=0)
+    # Age after which an undelivered message is dropped: Twilio's ValidityPeriod
+    # for SMS and WhatsApp, and the expiry of outbox rows without one [s].
+    twilio_validity_period_s: int = Field(default=1800, ge=5, le=36000)
+    # A row marked sending longer than this is taken to belong to a crashed
+    # sender and is reconciled with Twilio before it is sent again [s].
+    outbox_lease_s: float = Field(default=300.0, gt=0)
+    # Public base URL of `argus api` as Twilio calls it (behind a proxy it
+    # differs from the local address); used for status callbacks and for
+    # checking webhook signatures.
+    public_url: str = ""
+    # Key of the hash that identifies a reply's sender; empty uses the auth token.
+    phone_hash_key: str = ""
+
+    @property
+    def twilio_enabled(self) -> bool:
+        """Whether messages go to Twilio (credentials set) or to the console."""
+        return bool(self.twilio_account_sid or self.twilio_auth_token)
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL in use: the configured one or the embedded SQLite."""

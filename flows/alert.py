@@ -4,18 +4,20 @@ from datetime import datetime
 
 from prefect import flow
 
-from tasks.alerts import record_and_queue_alert
+from tasks.alerts import record_and_queue_alert, send_village_messages
 
 
 @flow(name="alert-village", flow_run_name="alert-{change[village_id]}")
 async def alert_village(change: dict, cycle_at: datetime) -> dict:
-    """Record the village's alert and queue its messages on the console channel.
+    """Record the village's alert, queue its messages, then send them.
 
     The subflow is async because Prefect's sync engine (3.9) waits up to a
     second for its heartbeat thread when each subflow ends. Over hundreds of
     villages that adds minutes, and the async engine does not wait.
     """
-    return record_and_queue_alert(change, cycle_at)
+    queued = record_and_queue_alert(change, cycle_at)
+    sent = await send_village_messages(change["village_id"])
+    return {**queued, "outbox_sent": sent["sent"], "outbox_failed": sent["failed"]}
 
 
 async def alert_villages(changes: list[dict], cycle_at: datetime) -> list[dict]:

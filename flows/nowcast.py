@@ -85,6 +85,8 @@ def nowcast(
         "villages_at_risk_unmonitored": len(assessment["at_risk_unmonitored"]),
         "alerts_queued": sum(1 for s in sent if s["alert_created"]),
         "outbox_queued": sum(s["outbox_queued"] for s in sent),
+        "outbox_sent": sum(s["outbox_sent"] for s in sent),
+        "outbox_failed": sum(s["outbox_failed"] for s in sent),
         "stage_seconds": {
             **ingest["stage_seconds"],
             **assessment["stage_seconds"],

@@ -1,11 +1,12 @@
-"""Task that records one village's alert and queues its messages."""
+"""Tasks of the alert subflow: record the alert and queue, then send."""
 
 from datetime import datetime
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.runtime import flow_run
 
 from argus.alerting import alert_village
+from argus.sending import send_outbox
 from argus.storage.alerts import LevelChange
 from tasks.common import retry_if_transient, settings_and_engine
 
@@ -22,3 +23,28 @@ def record_and_queue_alert(change: dict, cycle_at: datetime) -> dict:
     return alert_village(
         engine, LevelChange(**change), cycle_at=cycle_at, flow_run_id=flow_run.id
     )
+
+
+@task(
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=retry_if_transient,
+)
+async def send_village_messages(village_id: str) -> dict:
+    """Send the village's queued messages, all in this one task.
+
+    Safe to retry: rows are claimed before each provider call and rows of an
+    interrupted try are looked up at the provider before they are sent again.
+    """
+    settings, engine = settings_and_engine()
+    report = await send_outbox(engine, settings, village_id=village_id)
+    get_run_logger().info(
+        "village %s: %d messages sent, %d failed, %d expired, %d unconfirmed",
+        village_id,
+        report.sent,
+        report.failed,
+        report.expired,
+        report.left_sending,
+    )
+    return report.as_dict()

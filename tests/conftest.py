@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-# The fake CWC FFS server's fixtures (fake_ffs, fake_ffs_server) for every test.
-pytest_plugins = ["tests.fake_ffs"]
+# Fixtures of the fake CWC FFS server (fake_ffs, fake_ffs_server) and the fake
+# Twilio server (fake_twilio, twilio_env) for every test.
+pytest_plugins = ["tests.fake_ffs", "tests.fake_twilio"]
 
 # Prefect runs offline in tests: no telemetry from the temporary server.
 os.environ.setdefault("DO_NOT_TRACK", "1")

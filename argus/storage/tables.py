@@ -261,6 +261,8 @@ class InboundMessage(SQLModel, table=True):
     intent: str
     language: str | None = None
     received_at: datetime = Field(default_factory=utc_now, sa_column=_time())
+    # Depth of water the sender reported (intent water_report) [m].
+    water_depth_m: float | None = None
 
 
 class Acknowledgement(SQLModel, table=True):
