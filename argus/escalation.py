@@ -4,7 +4,7 @@ Steps, each ``after`` later than the one before, counted from the alert's
 cycle time, up to ``max_step``:
 
 0. the alert itself on the recipient's usual channels (queued by the cycle);
-1. a voice call to each recipient who has not acknowledged;
+1. a voice call to each resident who has not acknowledged;
 2. the village's ward volunteers (subscribers with role ``volunteer``) on
    every channel they have, while any recipient has not acknowledged.
 
@@ -17,9 +17,10 @@ counts as enough, too.
 
 Every step goes through :func:`argus.messaging.queue_messages`, whose
 idempotency key (alert, recipient, channel) makes a repeated or concurrent
-escalation add nothing. NOTE: because of that key, a volunteer who already got
-the alert on a channel at step 0 is not sent it again on that channel at
-step 2; a volunteer whose only channel is SMS gets nothing new there.
+escalation add nothing. Volunteers skip step 1 so that the voice call of
+step 2 is new to them. NOTE: because of that key, step 2 reaches a volunteer
+only on channels the alert has not used for them yet; a volunteer whose only
+channel is SMS gets nothing new, which is logged as a warning.
 """
 
 import logging
@@ -83,8 +84,9 @@ def escalate(
         report.recipients_waiting += len(waiting)
         if not waiting:
             continue
+        residents = [s for s in waiting if s.role != "volunteer"]
         queued = queue_messages(
-            session, alert, step=1, channels=("voice",), subscribers=waiting
+            session, alert, step=1, channels=("voice",), subscribers=residents
         )
         _count(report, 1, queued)
         if due_step >= 2:
@@ -103,6 +105,13 @@ def escalate(
                 session, alert, step=2, channels=CHANNELS, subscribers=volunteers
             )
             _count(report, 2, queued)
+            if volunteers and not queued and not _volunteer_step_done(session, alert):
+                logger.warning(
+                    "alert %d: the volunteers of village %s have no channel left "
+                    "for step 2",
+                    alert.id,
+                    alert.village_id,
+                )
     if report.queued:
         logger.info(
             "escalation at %s: %d messages queued by step %s, %d recipients waiting",
@@ -112,6 +121,15 @@ def escalate(
             report.recipients_waiting,
         )
     return report
+
+
+def _volunteer_step_done(session: Session, alert: Alert) -> bool:
+    return (
+        session.exec(
+            select(Outbox.id).where(Outbox.alert_id == alert.id, Outbox.step == 2)
+        ).first()
+        is not None
+    )
 
 
 def _count(report: EscalationReport, step: int, queued: int) -> None:
