@@ -15,8 +15,8 @@ wobble from flooding people with messages:
    no higher than the one the village came down from, moves the state without
    a message, unless the new level is EMERGENCY.
 4. A move sends a message only when it tells people something new: a
-   downgrade below the level they were last told (``announced_level``), or an
-   upgrade above it. A downgrade to NORMAL or WATCH from an announced WARNING
+   downgrade below the level last announced to them (``announced_level``), or
+   an upgrade above it. A downgrade to NORMAL or WATCH from an announced WARNING
    or EMERGENCY is an all-clear; other moves are level changes.
 
 A village seen for the first time sends a message only when it is above
@@ -78,16 +78,17 @@ class Reading:
 
 @dataclass(frozen=True)
 class Decision:
-    """What one cycle does to a village's state.
+    """Outcome of one cycle for a village's state.
 
-    ``move_to`` is the new level or None to stay; ``kind`` is the kind of the
-    alert to send, or None for no message; ``pending_level`` and
-    ``pending_cycles`` are the downgrade counter to store when the state stays.
+    ``move_to`` is the new level, or None when the state stays. ``kind`` is
+    the kind of the alert to send, or None for no message. ``rule`` names the
+    rule that decided. ``pending_level`` and ``pending_cycles`` are the
+    counter of a waiting downgrade, stored when the state stays.
     """
 
     move_to: str | None
     kind: str | None
-    why: str
+    rule: str
     pending_level: str | None = None
     pending_cycles: int = 0
 
@@ -108,9 +109,9 @@ def decide(
     level = reading.level
     if state is None:
         kind = None if level == "NORMAL" else LEVEL_CHANGE
-        return Decision(move_to=level, kind=kind, why="first sight")
+        return Decision(move_to=level, kind=kind, rule="first sight")
     if level == state.level:
-        return Decision(move_to=None, kind=None, why="unchanged")
+        return Decision(move_to=None, kind=None, rule="unchanged")
     if SEVERITY[level] > SEVERITY[state.level]:
         return _upgrade(state, level, at=at, policy=policy)
     return _downgrade(state, reading, policy=policy, new_cycle=new_cycle)
@@ -120,7 +121,7 @@ def _upgrade(
     state: StateView, level: str, *, at: datetime, policy: AlertPolicy
 ) -> Decision:
     if SEVERITY[level] <= SEVERITY[state.announced_level]:
-        return Decision(move_to=level, kind=None, why="already announced")
+        return Decision(move_to=level, kind=None, rule="already announced")
     in_cooldown = (
         state.downgraded_at is not None
         and at - state.downgraded_at < policy.cooldown
@@ -128,8 +129,8 @@ def _upgrade(
         and SEVERITY[level] <= SEVERITY[state.downgraded_from]
     )
     if in_cooldown and level != "EMERGENCY":
-        return Decision(move_to=level, kind=None, why="cooldown after a downgrade")
-    return Decision(move_to=level, kind=LEVEL_CHANGE, why="upgrade")
+        return Decision(move_to=level, kind=None, rule="cooldown after a downgrade")
+    return Decision(move_to=level, kind=LEVEL_CHANGE, rule="upgrade")
 
 
 def _downgrade(
@@ -142,22 +143,22 @@ def _downgrade(
 
     margin = _margin_below(state.level, reading)
     if margin is not None and margin >= policy.margin_m:
-        target, why = reading.level, f"reading {margin:.2f} m below the threshold"
+        target, rule = reading.level, f"reading {margin:.2f} m below the threshold"
     elif cycles >= policy.hold_cycles:
-        target, why = pending, f"lower for {cycles} cycles"
+        target, rule = pending, f"lower for {cycles} cycles"
     else:
         return Decision(
             move_to=None,
             kind=None,
-            why=f"downgrade waits ({cycles} of {policy.hold_cycles} cycles)",
+            rule=f"downgrade waits ({cycles} of {policy.hold_cycles} cycles)",
             pending_level=pending,
             pending_cycles=cycles,
         )
-    return Decision(move_to=target, kind=_downgrade_kind(state, target), why=why)
+    return Decision(move_to=target, kind=_downgrade_kind(state, target), rule=rule)
 
 
 def _margin_below(level: str, reading: Reading) -> float | None:
-    """How far the reading is below the threshold of ``level`` [m], if known."""
+    """Return how far the reading is below the threshold of ``level`` [m], if known."""
     threshold = {
         "EMERGENCY": reading.danger_level_m,
         "WARNING": reading.warning_level_m,

@@ -1,10 +1,14 @@
 """``argus serve``: the Prefect server, deployments and workers on one machine.
 
-The steps, in order: start the local Prefect server when asked, create the
-work pools (``default`` for the nowcast, ``storm`` for Storm Mode with its
-``critical`` queue at priority 1), register the deployments of
-``prefect.yaml`` with ``prefect deploy --all``, and run one process worker
-per pool until interrupted. Interrupting stops the workers, then the server.
+The steps, in order:
+
+1. start the local Prefect server when asked;
+2. create the work pools: ``default`` for the nowcast, and ``storm`` for
+   Storm Mode with its ``critical`` queue at priority 1;
+3. register the deployments of ``prefect.yaml`` with ``prefect deploy --all``;
+4. run one process worker per pool until interrupted.
+
+Interrupting stops the workers, then the server.
 """
 
 import logging
@@ -35,7 +39,7 @@ class Pool:
     queues: tuple[tuple[str, int], ...] = ()
 
 
-# The storm pool has its own workers, so routine work never starves it; its
+# The storm pool has its own workers, so routine work cannot starve it. Its
 # critical queue is served before any other queue of the pool.
 POOLS = (Pool("default"), Pool("storm", queues=(("critical", 1),)))
 
@@ -61,12 +65,12 @@ def prefect_env(project_dir: Path, api_url: str | None) -> dict[str, str]:
 
 
 def start_server(port: int, *, timeout_s: float = 120.0) -> subprocess.Popen:
-    """Start ``prefect server start`` on 127.0.0.1:``port`` and wait until it serves.
+    """Start ``prefect server start`` on 127.0.0.1:``port``; wait for its health check.
 
     Raises
     ------
     ServeError
-        When the server exits or does not answer within ``timeout_s`` [s].
+        When the server exits or its health check fails for ``timeout_s`` [s].
     """
     env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
     env.pop("PREFECT_API_URL", None)
@@ -88,7 +92,9 @@ def start_server(port: int, *, timeout_s: float = 120.0) -> subprocess.Popen:
             pass
         time.sleep(1.0)
     stop_processes([process])
-    raise ServeError(f"the Prefect server did not answer {health} in {timeout_s:g} s")
+    raise ServeError(
+        f"the Prefect server did not respond at {health} in {timeout_s:g} s"
+    )
 
 
 def ensure_work_pools(pools: tuple[Pool, ...] = POOLS) -> list[str]:

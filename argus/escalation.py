@@ -19,8 +19,8 @@ Every step goes through :func:`argus.messaging.queue_messages`, whose
 idempotency key (alert, recipient, channel) makes a repeated or concurrent
 escalation add nothing. Volunteers skip step 1 so that the voice call of
 step 2 is new to them. NOTE: because of that key, step 2 reaches a volunteer
-only on channels the alert has not used for them yet; a volunteer whose only
-channel is SMS gets nothing new, which is logged as a warning.
+only on channels the alert has not used for them yet. A volunteer whose only
+channel is SMS gets nothing new at step 2, and a warning is logged.
 """
 
 import logging
@@ -59,7 +59,7 @@ class EscalationPolicy:
 
 @dataclass
 class EscalationReport:
-    """What one escalation pass did: rows queued per step, recipients waiting."""
+    """Counts of one escalation pass: rows queued per step, recipients waiting."""
 
     alerts_checked: int = 0
     recipients_waiting: int = 0
@@ -140,7 +140,7 @@ def _count(report: EscalationReport, step: int, queued: int) -> None:
 def _escalating_alerts(
     session: Session, *, now: datetime
 ) -> list[tuple[VillageState, Alert]]:
-    """The latest alert of each village at WARNING or above, if it may escalate."""
+    """Find the latest alert of each village at WARNING or above that may escalate."""
     states = session.exec(
         select(VillageState).where(VillageState.level.in_(ESCALATING_LEVELS))
     ).all()
@@ -164,7 +164,7 @@ def _escalating_alerts(
 def _waiting_recipients(
     session: Session, alert: Alert, state: VillageState, *, policy: EscalationPolicy
 ) -> list:
-    """Recipients of the alert's first step who have not acknowledged it."""
+    """Find the recipients of the alert's first step who have not acknowledged it."""
     rows = session.exec(
         select(Outbox).where(Outbox.alert_id == alert.id, Outbox.step == 0)
     ).all()

@@ -1,6 +1,6 @@
 """Storm Mode: the high-priority lane for the worst hours.
 
-Storm Mode is on while the latest :class:`StormEvent` row says so; every
+Storm Mode is on while the latest :class:`StormEvent` row is active. Every
 change adds a row with its reason and who or what made it (``cycle <time>``
 or ``operator <name>``). After each nowcast cycle, :func:`review_storm_mode`
 applies these rules to the stored village levels, which are the levels after
@@ -55,14 +55,14 @@ class StormPolicy:
 
 
 def current_event(session: Session) -> StormEvent | None:
-    """The latest change of Storm Mode, or None if it was never changed."""
+    """Return the latest change of Storm Mode, or None if it was never changed."""
     return session.exec(
         select(StormEvent).order_by(StormEvent.changed_at.desc(), StormEvent.id.desc())
     ).first()
 
 
 def is_active(session: Session) -> bool:
-    """Whether Storm Mode is on now."""
+    """Return whether Storm Mode is on now."""
     event = current_event(session)
     return bool(event and event.active)
 

@@ -140,7 +140,7 @@ class VillageState(SQLModel, table=True):
     cycle_at: datetime = Field(sa_column=_time())
     station_code: str | None = None
     reasons: str = "[]"
-    # The level the village's subscribers were last told; NULL means ``level``.
+    # The level last announced to the village's subscribers; NULL means ``level``.
     announced_level: str | None = None
     # The highest lower level seen while a downgrade waits, and for how many cycles.
     pending_level: str | None = None

@@ -131,7 +131,7 @@ def test_first_sight_alerts_only_above_normal():
 WOBBLE_M = [
     48.60,  # NORMAL
     48.70,  # WARNING: alert
-    48.66,  # WATCH-like dip, 0.02 m below: waits
+    48.66,  # NORMAL, but only 0.02 m below: waits
     48.69,  # back at WARNING: the wait restarts
     48.67,
     48.65,
