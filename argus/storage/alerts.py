@@ -10,7 +10,7 @@ import json
 import logging
 import math
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -71,6 +71,11 @@ def find_level_changes(
     for record in levels[levels["level"] != UNMONITORED].to_dict("records"):
         village_id = str(record["village_id"])
         state = states.get(village_id)
+        if state is not None and record["level"] == state.level:
+            # Most villages each cycle: same level, so any waiting downgrade ends.
+            _keep_state(state, cycle_at=cycle_at)
+            continue
+
         new_cycle = state is None or cycle_at > state.cycle_at
         decision = rules.decide(
             _view(state),
@@ -79,25 +84,23 @@ def find_level_changes(
             policy=policy,
             new_cycle=new_cycle,
         )
+        if decision.move_to is None:
+            _keep_state(state, cycle_at=cycle_at, decision=decision)
+            review.downgrades_waiting += 1
+            continue
         change = LevelChange(
             village_id=village_id,
-            level=record["level"],
+            level=decision.move_to,
             previous_level=state.level if state else None,
             reasons=list(record["reasons"]),
             station_code=record["station_code"],
             kind=decision.kind or rules.LEVEL_CHANGE,
         )
-        if decision.move_to is None:
-            state.pending_level = decision.pending_level
-            state.pending_cycles = decision.pending_cycles
-            state.cycle_at = max(state.cycle_at, cycle_at)
-            review.downgrades_waiting += decision.pending_level is not None
-        elif decision.kind is None:
-            change = replace(change, level=decision.move_to)
+        if decision.kind is None:
             _move_state(session, change, cycle_at=cycle_at, announced=False)
             review.moved_quietly += state is not None
         else:
-            review.changes.append(replace(change, level=decision.move_to))
+            review.changes.append(change)
     session.flush()
     if review.moved_quietly or review.downgrades_waiting:
         logger.info(
@@ -108,6 +111,19 @@ def find_level_changes(
             review.downgrades_waiting,
         )
     return review
+
+
+def _keep_state(
+    state: VillageState, *, cycle_at: datetime, decision: rules.Decision | None = None
+) -> None:
+    """Keep the level; store the waiting downgrade's counter (none by default)."""
+    pending_level = decision.pending_level if decision else None
+    pending_cycles = decision.pending_cycles if decision else 0
+    if state.pending_level != pending_level:
+        state.pending_level = pending_level
+    if state.pending_cycles != pending_cycles:
+        state.pending_cycles = pending_cycles
+    state.cycle_at = max(state.cycle_at, cycle_at)
 
 
 def due_reminders(
