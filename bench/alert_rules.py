@@ -81,7 +81,7 @@ def wobble(levels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def plain_comparison(session, frame: pd.DataFrame, cycle_at: datetime) -> int:
-    """The baseline: level differences and the NORMAL states' cycle time."""
+    """Compare levels as the cycle did before the alert rules (the baseline)."""
     states = {s.village_id: s for s in session.exec(select(VillageState)).all()}
     changes = 0
     for record in frame.to_dict("records"):

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
+from argus import escalation
 from argus.alert_rules import AlertPolicy
 from argus.escalation import EscalationPolicy, escalate
 from argus.storage.alerts import due_reminders, find_level_changes, record_alert
@@ -196,3 +197,16 @@ def test_opted_out_recipient_does_not_escalate(village):
 
         assert report.recipients_waiting == 2
         assert _rows(session, 1) == []
+
+
+def test_missing_volunteer_is_warned_once(village, caplog, monkeypatch):
+    engine, ids = village
+    # Warnings already given are remembered per process; start afresh.
+    monkeypatch.setattr(escalation, "_WARNED", set())
+    with session_scope(engine) as session:
+        session.get(Subscriber, ids["volunteer"]).opted_out = True
+        escalate(session, now=T0 + timedelta(minutes=31), policy=POLICY)
+        escalate(session, now=T0 + timedelta(minutes=36), policy=POLICY)
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["alert 1: village v1 has no ward volunteer for step 2"]
