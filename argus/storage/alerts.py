@@ -11,7 +11,7 @@ import logging
 import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
@@ -167,7 +167,7 @@ def due_reminders(
     reminders = []
     for state in states:
         previous = last.get(state.village_id)
-        if previous is not None and at - _as_utc(previous) < interval:
+        if previous is not None and at - previous < interval:
             continue
         reminders.append(
             LevelChange(
@@ -210,7 +210,7 @@ def _view(state: VillageState | None) -> rules.StateView | None:
         announced_level=state.announced_level or state.level,
         pending_level=state.pending_level,
         pending_cycles=state.pending_cycles,
-        downgraded_at=_as_utc(state.downgraded_at) if state.downgraded_at else None,
+        downgraded_at=state.downgraded_at,
         downgraded_from=state.downgraded_from,
     )
 
@@ -226,11 +226,6 @@ def _reading(record: dict) -> rules.Reading:
 
 def _float(value) -> float:
     return math.nan if value is None or pd.isna(value) else float(value)
-
-
-def _as_utc(value: datetime) -> datetime:
-    """SQLite returns the stored UTC time without its zone in some queries."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def at_risk_now_unmonitored(session: Session, levels: pd.DataFrame) -> list[str]:
