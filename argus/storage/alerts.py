@@ -134,7 +134,7 @@ def due_reminders(
     levels: pd.DataFrame | None = None,
     skip: Collection[str] = (),
 ) -> list[LevelChange]:
-    """Reminders for villages still at EMERGENCY whose last message is old.
+    """Find the reminders due for villages still at EMERGENCY.
 
     A reminder is due when the latest EMERGENCY alert (level change or
     reminder) of a village announced at EMERGENCY is at least ``interval``
@@ -183,7 +183,7 @@ def due_reminders(
 
 
 def level_counts(session: Session) -> dict[str, int]:
-    """Number of villages per stored level (after hysteresis)."""
+    """Count the villages per stored level (after hysteresis)."""
     rows = session.exec(
         select(VillageState.level, sa.func.count()).group_by(VillageState.level)
     ).all()
@@ -299,11 +299,8 @@ def _move_state(
     if rules.SEVERITY[change.level] < rules.SEVERITY[old]:
         state.downgraded_at = cycle_at
         state.downgraded_from = old
-        if (
-            rules.SEVERITY[old]
-            >= rules.SEVERITY["WARNING"]
-            > rules.SEVERITY[change.level]
-        ):
+        warning = rules.SEVERITY["WARNING"]
+        if rules.SEVERITY[old] >= warning > rules.SEVERITY[change.level]:
             state.left_warning_at = cycle_at
     if announced:
         state.announced_level = change.level
