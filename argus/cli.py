@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from argus.cli_train import train_app
 from argus.cli_storm import storm_app
+from argus.cli_train import train_app
 from argus.errors import (
     ArgusError,
     ConfigurationError,
