@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
+from argus import storm
+from argus.alert_rules import AlertPolicy
 from argus.compute import dask_client
 from argus.features import build_features
 from argus.reference_gauges import assign_reference_gauges
@@ -37,6 +39,8 @@ class VillageAssessment:
     villages_unmonitored: int = 0
     at_risk_unmonitored: list[str] = field(default_factory=list)
     changes: list[alert_store.LevelChange] = field(default_factory=list)
+    reminders: int = 0
+    level_moves_without_message: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -107,25 +111,40 @@ def assess_villages(
         )
         stage_seconds["risk"] = round(time.perf_counter() - started, 3)
 
-    assessment = _record_levels(engine, levels, cycle_at=cycle_at)
+    assessment = _record_levels(engine, levels, cycle_at=cycle_at, settings=settings)
     assessment.stage_seconds = stage_seconds
     return assessment
 
 
 def _record_levels(
-    engine: sa.Engine, levels: pd.DataFrame, *, cycle_at: datetime
+    engine: sa.Engine, levels: pd.DataFrame, *, cycle_at: datetime, settings: Settings
 ) -> VillageAssessment:
     counts = levels["level"].value_counts()
     assessment = VillageAssessment(
         villages_by_level={level: int(counts.get(level, 0)) for level in LEVELS},
         villages_unmonitored=int(counts.get(alert_store.UNMONITORED, 0)),
     )
+    policy = AlertPolicy.from_settings(settings)
     with session_scope(engine) as session:
         assessment.at_risk_unmonitored = alert_store.at_risk_now_unmonitored(
             session, levels
         )
-        assessment.changes = alert_store.find_level_changes(session, levels)
-        alert_store.update_quiet_states(session, levels, cycle_at=cycle_at)
+        review = alert_store.find_level_changes(
+            session, levels, cycle_at=cycle_at, policy=policy
+        )
+        # While Storm Mode is on, the storm flow sends the reminders, faster.
+        reminders = []
+        if not storm.is_active(session):
+            reminders = alert_store.due_reminders(
+                session,
+                at=cycle_at,
+                interval=policy.reminder_interval,
+                levels=levels,
+                skip={change.village_id for change in review.changes},
+            )
+    assessment.changes = review.changes + reminders
+    assessment.reminders = len(reminders)
+    assessment.level_moves_without_message = review.moved_quietly
     if assessment.at_risk_unmonitored:
         logger.warning(
             "%d villages last above NORMAL have no usable gauge now "

@@ -12,6 +12,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from argus.cli_cap import cap_app
+from argus.cli_storm import storm_app
 from argus.cli_train import train_app
 from argus.errors import (
     ArgusError,
@@ -39,6 +40,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(train_app, name="train")
 app.add_typer(cap_app, name="cap")
+app.add_typer(storm_app, name="storm")
 
 EXIT_CODES = {
     ReplayError: 2,
@@ -203,6 +205,12 @@ def _format_summary(summary: dict) -> str:
             f" (failed {summary.get('outbox_failed', '-')})"
         ),
     ]
+    if "storm_mode" in summary:
+        storm = "ON" if summary["storm_mode"]["active"] else "off"
+        lines += [
+            f"  escalation messages  {summary['escalation_queued']}",
+            f"  Storm Mode           {storm}",
+        ]
     if at_risk:
         lines.append(
             f"  DEGRADED: {at_risk} villages last above NORMAL have no gauge now"
@@ -245,6 +253,23 @@ def status(
             err=True,
         )
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    server: Annotated[
+        bool, typer.Option("--server", help="Start the local Prefect server too.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port of the local Prefect server.")] = 4200,
+) -> None:
+    """Register the deployments and run a worker per pool until interrupted."""
+    from argus.cli_serve import serve as serve_until_interrupted
+
+    try:
+        code = serve_until_interrupted(server=server, port=port)
+    except FAILURES as error:
+        _fail(error)
+    raise typer.Exit(code)
 
 
 @quarantine_app.command("list")

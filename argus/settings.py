@@ -13,7 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from argus.errors import ConfigurationError
 
 # Variables with the prefix that are read by the test suite, not by ARGUS.
-_NOT_SETTINGS = frozenset({"ARGUS_TEST_DATABASE_URL"})
+# ARGUS_CHECKOUT is the checkout folder that prefect.yaml's pull step changes into.
+_NOT_SETTINGS = frozenset({"ARGUS_TEST_DATABASE_URL", "ARGUS_CHECKOUT"})
 
 
 def _default_home() -> Path:
@@ -124,6 +125,28 @@ class Settings(BaseSettings):
     def twilio_enabled(self) -> bool:
         """Whether messages go to Twilio (credentials set) or to the console."""
         return bool(self.twilio_account_sid or self.twilio_auth_token)
+
+    # A recipient who has not acknowledged an alert gets the next escalation
+    # step this long after the previous one: voice call, then ward volunteer [s].
+    escalation_after_s: float = Field(default=900.0, gt=0)
+    # Last escalation step: 0 none, 1 a voice call, 2 the village's ward volunteer.
+    escalation_max_step: int = Field(default=2, ge=0, le=2)
+    # True escalates every unacknowledged recipient; false only undelivered ones.
+    escalation_needs_ack: bool = True
+    # Time between reminders while a village stays at EMERGENCY [s].
+    reminder_interval_s: float = Field(default=3600.0, gt=0)
+    # Time between reminders at EMERGENCY while Storm Mode is on [s].
+    storm_reminder_interval_s: float = Field(default=1800.0, gt=0)
+    # Cycles a lower level must hold before a village's level goes down.
+    downgrade_hold_cycles: int = Field(default=3, ge=1, le=100)
+    # A reading this far below the threshold of the current level lowers it at once [m].
+    downgrade_margin_m: float = Field(default=0.1, ge=0)
+    # After a downgrade, a rise back below EMERGENCY within this time sends nothing [s].
+    upgrade_cooldown_s: float = Field(default=1800.0, ge=0)
+    # Storm Mode turns on when at least this many villages are at EMERGENCY.
+    storm_emergency_villages: int = Field(default=3, ge=1)
+    # Storm Mode turns off when every village has been below WARNING this long [s].
+    storm_calm_s: float = Field(default=1800.0, ge=0)
 
     @property
     def resolved_database_url(self) -> str:

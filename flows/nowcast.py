@@ -16,6 +16,7 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 
 from flows.alert import alert_villages
 from tasks import cycle as steps
+from tasks import storm as storm_steps
 
 
 @contextmanager
@@ -65,6 +66,11 @@ def nowcast(
             assessment = steps.assess_villages(cycle_at)
         with _timed(stage_seconds, "alerts"):
             sent = run_coro_as_sync(alert_villages(assessment["changes"], cycle_at))
+        with _timed(stage_seconds, "storm"):
+            storm_mode = storm_steps.review_storm_mode(cycle_at)
+            if storm_mode["changed"] and storm_mode["active"]:
+                storm_steps.alert_every_channel(cycle_at)
+            escalation = storm_steps.escalate(cycle_at)
     except BaseException as error:
         steps.close_cycle(cycle_id, {"error": str(error)}, "failed")
         raise
@@ -84,9 +90,18 @@ def nowcast(
         "villages_unmonitored": assessment["villages_unmonitored"],
         "villages_at_risk_unmonitored": len(assessment["at_risk_unmonitored"]),
         "alerts_queued": sum(1 for s in sent if s["alert_created"]),
+        "reminders_queued": assessment["reminders"],
+        "level_moves_without_message": assessment["level_moves_without_message"],
         "outbox_queued": sum(s["outbox_queued"] for s in sent),
         "outbox_sent": sum(s["outbox_sent"] for s in sent),
         "outbox_failed": sum(s["outbox_failed"] for s in sent),
+        "escalation_queued": escalation["queued"],
+        "villages_at_emergency": storm_mode["villages_at_emergency"],
+        "storm_mode": {
+            "active": storm_mode["active"],
+            "since": storm_mode["since"],
+            "changed": storm_mode["changed"],
+        },
         "stage_seconds": {
             **ingest["stage_seconds"],
             **assessment["stage_seconds"],
@@ -107,4 +122,6 @@ def _summary_markdown(summary: dict) -> str:
         f"- quarantined: {summary['quarantined_by_rule']}\n"
         f"- villages: {levels}; unmonitored {summary['villages_unmonitored']}\n"
         f"- alerts: {summary['alerts_queued']}, messages: {summary['outbox_queued']}\n"
+        f"- escalation messages: {summary['escalation_queued']}\n"
+        f"- Storm Mode: {'on' if summary['storm_mode']['active'] else 'off'}\n"
     )

@@ -29,7 +29,16 @@ import xarray as xr
 logger = logging.getLogger(__name__)
 
 LEVELS = ("UNMONITORED", "NORMAL", "WATCH", "WARNING", "EMERGENCY")
-LEVEL_COLUMNS = ("village_id", "level", "reasons", "station_code", "monitored")
+LEVEL_COLUMNS = (
+    "village_id",
+    "level",
+    "reasons",
+    "station_code",
+    "monitored",
+    "level_m",
+    "warning_level_m",
+    "danger_level_m",
+)
 INPUTS = (
     "usable",
     "level_m",
@@ -65,7 +74,9 @@ def decide_levels(features: xr.Dataset) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``LEVEL_COLUMNS``: ``level`` one of ``LEVELS``, ``reasons`` a
         tuple of short strings (empty for NORMAL), ``monitored`` False exactly
-        for UNMONITORED.
+        for UNMONITORED. ``level_m`` is the latest reading of the reference
+        gauge and ``warning_level_m`` / ``danger_level_m`` its thresholds [m],
+        NaN where unknown; the alert hysteresis compares them.
     """
     values = {
         name: np.asarray(a) for name, a in features[list(INPUTS)].compute().items()
@@ -91,6 +102,9 @@ def decide_levels(features: xr.Dataset) -> pd.DataFrame:
             "reasons": _reasons(values, level, station_code, features.attrs),
             "station_code": pd.Series(station_code, dtype=object),
             "monitored": usable,
+            "level_m": values["level_m"].astype(float),
+            "warning_level_m": values["warning_level_m"].astype(float),
+            "danger_level_m": values["danger_level_m"].astype(float),
         }
     )
     counts = frame["level"].value_counts()

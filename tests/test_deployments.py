@@ -1,10 +1,12 @@
-"""prefect.yaml declares the nowcast deployment that the runbook promises."""
+"""prefect.yaml declares the nowcast and storm deployments the runbook promises."""
 
 from pathlib import Path
 
 import yaml
 from prefect.client.schemas.objects import ConcurrencyLimitConfig
 from prefect.flows import load_flow_from_entrypoint
+
+from argus.cli_serve import POOLS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,3 +44,37 @@ def test_train_risk_entrypoint_loads_the_flow(monkeypatch):
     flow = load_flow_from_entrypoint(_deployments()["train-risk"]["entrypoint"])
 
     assert flow.name == "train-risk"
+
+
+def test_storm_every_minute_on_its_own_pool():
+    storm = _deployments()["storm"]
+
+    assert storm["schedules"][0]["interval"] == 60
+    assert storm["work_pool"]["name"] == "storm"
+    assert storm["work_pool"]["work_queue_name"] == "critical"
+
+
+def test_storm_runs_never_pile_up():
+    limit = ConcurrencyLimitConfig(**_deployments()["storm"]["concurrency_limit"])
+
+    assert limit.limit == 1
+    assert limit.collision_strategy.value == "CANCEL_NEW"
+
+
+def test_storm_entrypoint_loads_the_flow(monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+
+    flow = load_flow_from_entrypoint(_deployments()["storm"]["entrypoint"])
+
+    assert flow.name == "storm"
+
+
+def test_serve_creates_every_pool_and_queue_used():
+    pools = {pool.name: dict(pool.queues) for pool in POOLS}
+
+    for name, deployment in _deployments().items():
+        pool = deployment["work_pool"]
+        assert pool["name"] in pools, name
+        queue = pool.get("work_queue_name")
+        assert queue is None or queue in pools[pool["name"]], name
+    assert pools["storm"]["critical"] == 1

@@ -129,7 +129,10 @@ class Forecast(SQLModel, table=True):
 
 
 class VillageState(SQLModel, table=True):
-    """The current level of a village; a change of level raises an alert."""
+    """The current level of a village; a change of level raises an alert.
+
+    The hysteresis columns are explained in :mod:`argus.alert_rules`.
+    """
 
     village_id: str = Field(primary_key=True)
     level: str
@@ -137,6 +140,18 @@ class VillageState(SQLModel, table=True):
     cycle_at: datetime = Field(sa_column=_time())
     station_code: str | None = None
     reasons: str = "[]"
+    # The level last announced to the village's subscribers; NULL means ``level``.
+    announced_level: str | None = None
+    # The highest lower level seen while a downgrade waits, and for how many cycles.
+    pending_level: str | None = None
+    pending_cycles: int = 0
+    # The latest downgrade: when, and from which level (for the upgrade cooldown).
+    downgraded_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    downgraded_from: str | None = None
+    # When the level last went from WARNING or above to below WARNING.
+    left_warning_at: datetime | None = Field(
+        default=None, sa_column=_time(nullable=True)
+    )
 
 
 class Alert(SQLModel, table=True):

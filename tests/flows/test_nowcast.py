@@ -41,6 +41,8 @@ def test_one_alert_subflow_per_changed_village(villages, shared_data):
         alerts = session.exec(select(Alert)).all()
         states = session.exec(select(VillageState)).all()
     assert first["alerts_queued"] > 0
+    assert first["storm_mode"]["active"] == (first["villages_at_emergency"] >= 3)
+    assert first["storm_mode"]["changed"] == first["storm_mode"]["active"]
     assert first["alerts_queued"] + later["alerts_queued"] == len(alerts)
     assert runs_after - runs_before == len(alerts)
     assert all(alert.flow_run_id for alert in alerts)
