@@ -17,6 +17,7 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 from flows.alert import alert_villages
 from tasks import cycle as steps
 from tasks import storm as storm_steps
+from tasks.alerts import send_queued_messages
 
 
 @contextmanager
@@ -71,6 +72,8 @@ def nowcast(
             if storm_mode["changed"] and storm_mode["active"]:
                 storm_steps.alert_every_channel(cycle_at)
             escalation = storm_steps.escalate(cycle_at)
+        with _timed(stage_seconds, "send"):
+            drained = send_queued_messages()
     except BaseException as error:
         steps.close_cycle(cycle_id, {"error": str(error)}, "failed")
         raise
@@ -93,8 +96,8 @@ def nowcast(
         "reminders_queued": assessment["reminders"],
         "level_moves_without_message": assessment["level_moves_without_message"],
         "outbox_queued": sum(s["outbox_queued"] for s in sent),
-        "outbox_sent": sum(s["outbox_sent"] for s in sent),
-        "outbox_failed": sum(s["outbox_failed"] for s in sent),
+        "outbox_sent": sum(s["outbox_sent"] for s in sent) + drained["sent"],
+        "outbox_failed": sum(s["outbox_failed"] for s in sent) + drained["failed"],
         "escalation_queued": escalation["queued"],
         "villages_at_emergency": storm_mode["villages_at_emergency"],
         "storm_mode": {

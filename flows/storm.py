@@ -12,6 +12,7 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 from flows.alert import alert_villages
 from flows.nowcast import cycle_time
 from tasks import storm as steps
+from tasks.alerts import send_queued_messages
 
 
 @flow(name="storm", log_prints=True)
@@ -29,6 +30,7 @@ def storm(at: str | None = None) -> dict:
     sent = run_coro_as_sync(alert_villages(reminders, now))
     widened = steps.alert_every_channel(now)
     escalation = steps.escalate(now)
+    drained = send_queued_messages()
     return {
         "at": now.isoformat(),
         "active": True,
@@ -36,4 +38,6 @@ def storm(at: str | None = None) -> dict:
         "reminders_queued": sum(1 for s in sent if s["alert_created"]),
         "outbox_queued": sum(s["outbox_queued"] for s in sent) + widened,
         "escalation": escalation,
+        "outbox_sent": sum(s["outbox_sent"] for s in sent) + drained["sent"],
+        "outbox_failed": sum(s["outbox_failed"] for s in sent) + drained["failed"],
     }
