@@ -324,3 +324,14 @@ class CameraReading(SQLModel, table=True):
     reason: str | None = None
     cycle_id: int | None = Field(default=None, index=True)
     ingested_at: datetime = Field(default_factory=utc_now, sa_column=_time())
+
+
+# Satellite scenes, citizen reports, trust and fallback: their own module.
+from argus.storage.source_tables import (  # noqa: F401
+    CitizenReport,
+    FallbackOverride,
+    SatelliteObservation,
+    SatelliteScene,
+    SourceTrust,
+    VillageSource,
+)
