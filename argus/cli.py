@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from argus.cli_sources import register as register_source_commands
 from argus.cli_train import train_app
 from argus.errors import (
     ArgusError,
@@ -37,6 +38,7 @@ app.add_typer(villages_app, name="villages")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(train_app, name="train")
+register_source_commands(app)
 
 EXIT_CODES = {
     ReplayError: 2,
@@ -197,6 +199,16 @@ def _format_summary(summary: dict) -> str:
         f"  alerts queued        {summary['alerts_queued']}",
         f"  messages queued      {summary['outbox_queued']}",
     ]
+    degraded = summary.get("villages_degraded", 0)
+    if degraded:
+        by_source = ", ".join(
+            f"{k} {v}" for k, v in summary.get("villages_by_source", {}).items() if v
+        )
+        lines.append(
+            f"  DEGRADED: {degraded} villages decided by fallback sources ({by_source})"
+        )
+    if summary.get("scenes_ingested"):
+        lines.append(f"  satellite scenes     {summary['scenes_ingested']} new")
     if at_risk:
         lines.append(
             f"  DEGRADED: {at_risk} villages last above NORMAL have no gauge now"

@@ -1,11 +1,21 @@
 """Tables of the sources beside the gauges: satellite, citizens, trust, fallback."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from argus.storage.tables import _time, utc_now
+from argus.storage.types import UTCDateTime
+
+
+# Own copies of the helpers of ``argus.storage.tables``, which imports this
+# module at its end to register these tables.
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _time(*, nullable: bool = False, index: bool = False) -> sa.Column:
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
 
 
 class SatelliteScene(SQLModel, table=True):
