@@ -114,9 +114,7 @@ def test_fraction_stored_per_village(engine, villages, folder, tmp_path):
     ingest_scenes(engine, settings=settings, cycle_at=CYCLE_AT)
 
     with session_scope(engine) as session:
-        observed = latest_observations(session, as_of=CYCLE_AT).set_index(
-            "village_id"
-        )
+        observed = latest_observations(session, as_of=CYCLE_AT).set_index("village_id")
         before = latest_observations(
             session, as_of=datetime.fromisoformat("2026-08-01T05:00+05:30")
         )
