@@ -65,10 +65,11 @@ def test_satellite_decides_when_gauge_is_down():
     assert levels.loc["v", "source"] == "satellite"
     assert levels.loc["v", "degraded"]
     assert levels.loc["v", "monitored"]
-    assert levels.loc["v", "reasons"] == (
+    expected = (
         "degraded: reference gauge not usable; level from satellite: 12.0% "
-        "flooded nearby, scene 10 h old, trust 0.70",
+        "flooded nearby, scene 10 h old, trust 0.70"
     )
+    assert levels.loc["v", "reasons"] == (expected,)
 
 
 def test_dry_satellite_is_degraded_normal():
