@@ -79,7 +79,8 @@ def _satellite_columns(
 ) -> pd.DataFrame:
     observed = latest_observations(session, as_of=cycle_at).set_index("village_id")
     observed = observed.reindex(ids)
-    age_h = (pd.Timestamp(cycle_at) - observed["acquired_at"]) / pd.Timedelta(hours=1)
+    acquired_at = pd.to_datetime(observed["acquired_at"], utc=True)
+    age_h = (pd.Timestamp(cycle_at) - acquired_at) / pd.Timedelta(hours=1)
     return pd.DataFrame(
         {
             "satellite_flooded_fraction": observed["flooded_fraction"].to_numpy(float),
