@@ -11,9 +11,11 @@ Targets:
 
 - gauge: contract pass rate of this cycle's new readings, times freshness
   (1 while the latest accepted reading is within ``gauge_max_age_h``, then
-  falling to 0 at twice that age), times agreement with the gauge's earlier
+  falling to 0.5 at twice that age), times agreement with the gauge's earlier
   forecasts (0.5 + 0.5 x share of readings within the p10..p90 band widened
-  by ``FORECAST_TOLERANCE_M``).
+  by ``FORECAST_TOLERANCE_M``). Freshness stops at 0.5 because a silent gauge
+  is already unusable while silent; it must not stay untrusted once it is
+  back with good readings.
 - satellite: share of scenes that could be read, times freshness of the newest
   scene against ``satellite_max_age_h``.
 - citizen reporter: ``CITIZEN_START`` plus ``CITIZEN_STEP`` for each of the
@@ -174,12 +176,12 @@ def _freshness(
         hours=1
     )
     age_h = age_h.reindex(codes)
-    freshness = np.clip(2 - age_h.to_numpy(float) / max_age_h, 0, 1)
+    freshness = np.clip(2 - age_h.to_numpy(float) / max_age_h, 0.5, 1)
     return pd.DataFrame(
         {
             "station_code": codes,
             "age_h": age_h.to_numpy(float),
-            "freshness": np.nan_to_num(freshness, nan=0.0),
+            "freshness": np.nan_to_num(freshness, nan=0.5),
             "max_age_h": max_age_h,
         }
     )
