@@ -199,6 +199,7 @@ def _format_summary(summary: dict) -> str:
         f"  alerts queued        {summary['alerts_queued']}",
         f"  messages queued      {summary['outbox_queued']}",
     ]
+
     degraded = summary.get("villages_degraded", 0)
     if degraded:
         by_source = ", ".join(
@@ -207,6 +208,7 @@ def _format_summary(summary: dict) -> str:
         lines.append(
             f"  DEGRADED: {degraded} villages decided by fallback sources ({by_source})"
         )
+
     if summary.get("scenes_ingested"):
         lines.append(f"  satellite scenes     {summary['scenes_ingested']} new")
     if at_risk:

@@ -1,7 +1,7 @@
 """Operator switches that force a village onto its fallback sources.
 
-Each switch is a new row, so the history of who forced what and when stays in
-the database; the newest row of a village is in force.
+Each switch is a new row, so the history of what was forced and when stays in
+the database. The newest row of a village is the one in force.
 """
 
 from __future__ import annotations

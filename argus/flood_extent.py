@@ -5,7 +5,7 @@ For every point, the cells whose centres lie within ``radius_km`` are taken
 with the longitude spacing shrunk by the cosine of the point's latitude).
 Nodata cells, cells outside the raster and values outside the variable's
 range are not counted as dry: the fraction is the mean over valid cells, and
-``valid_fraction`` says how much of the circle those cells cover. Below
+``valid_fraction`` is the share of the circle those cells cover. Below
 ``min_valid_fraction`` the flooded fraction is unknown (NaN).
 
 The work is numpy over blocks of points: for each block, the cells of the

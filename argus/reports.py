@@ -4,7 +4,7 @@ A report comes from the SMS reply path ("WATER 40") or from an operator
 (``argus report``). It names a village, or gives a position that is matched to
 the nearest village within ``citizen_radius_km``. The reporter is stored only as
 a keyed hash (HMAC-SHA256) of their phone number or name, so the database never
-holds the number in clear, and one person's many reports share one key.
+contains the number in clear, and one person's many reports share one key.
 
 Corroboration counts distinct reporters: reports within ``radius_km`` of each
 other and sent within ``window_h`` back from the cycle time corroborate each
@@ -171,7 +171,7 @@ def _place(
     *,
     radius_km: float,
 ) -> Village | None:
-    """The report's village, given or nearest to the position."""
+    """Find the report's village: the given one, or the nearest to the position."""
     if village_id is not None:
         village = session.get(Village, village_id)
         if village is None:

@@ -3,7 +3,7 @@
 A scene is identified by the SHA-256 of its file, so a product seen again (the
 same folder on the next cycle, or the same file under a new name) is neither
 read nor stored twice. A scene acquired after the cycle time is left for a
-later cycle, so a replay sees only what existed at its time. A scene that
+later cycle, so a replay reads only the scenes that existed at its time. A scene that
 cannot be used is recorded as rejected with the reason, and the cycle goes on
 with the other scenes.
 """
@@ -43,12 +43,12 @@ class SatelliteReport:
 
 
 def satellite_enabled(settings: Settings) -> bool:
-    """Whether a satellite folder or listing is configured."""
+    """Return whether a satellite folder or listing is configured."""
     return settings.satellite_dir is not None or bool(settings.satellite_url)
 
 
 def find_products(settings: Settings) -> tuple[list[source.SceneProduct], list[str]]:
-    """Declared products of the configured folder and listing, and the problems."""
+    """List the declared products of the folder and listing, and the problems."""
     products, problems = [], []
     if settings.satellite_dir is not None:
         try:
@@ -133,9 +133,9 @@ def _ingest_one(
     )
     fractions["village_id"] = villages["village_id"].to_numpy()
     fractions["radius_km"] = settings.satellite_radius_km
+    # NOTE: villages loaded after this scene get no fraction from it, because a
+    # scene is read once, by the digest of its bytes.
     if villages.empty:
-        # NOTE: villages loaded later get no fraction from this scene, because
-        # a scene is read once; re-deliver the file under new bytes to redo it.
         logger.warning("scene %s ingested with no villages loaded", product.name)
     with session_scope(engine) as session:
         scene_id = scene_store.record_scene(

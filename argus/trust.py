@@ -9,13 +9,13 @@ within a cycle or two and regains it over many good ones.
 
 Targets:
 
-- gauge: contract pass rate of this cycle's new readings, times freshness
-  (1 while the latest accepted reading is within ``gauge_max_age_h``, then
-  falling to 0.5 at twice that age), times agreement with the gauge's earlier
-  forecasts (0.5 + 0.5 x share of readings within the p10..p90 band widened
-  by ``FORECAST_TOLERANCE_M``). Freshness stops at 0.5 because a silent gauge
-  is already unusable while silent; it must not stay untrusted once it is
-  back with good readings.
+- gauge: the product of three factors. The contract pass rate of this
+  cycle's new readings. Freshness: 1 while the latest accepted reading is
+  within ``gauge_max_age_h``, falling to 0.5 at twice that age. Agreement
+  with the gauge's earlier forecasts: 0.5 + 0.5 x the share of readings
+  inside the p10..p90 band widened by ``FORECAST_TOLERANCE_M``. Freshness
+  stops at 0.5 because a silent gauge is already unusable while silent, and
+  it should be trusted again as soon as it is back with good readings.
 - satellite: share of scenes that could be read, times freshness of the newest
   scene against ``satellite_max_age_h``.
 - citizen reporter: ``CITIZEN_START`` plus ``CITIZEN_STEP`` for each of the
@@ -61,7 +61,7 @@ def next_scores(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
 
 def apply_evidence(session: Session, evidence: pd.DataFrame, *, at: datetime) -> int:
-    """Update the scores of the sources in ``evidence``; returns the count.
+    """Update the scores of the sources in ``evidence`` and return their count.
 
     ``evidence`` has columns ``EVIDENCE_COLUMNS``; ``reasons`` is a list of
     strings. A source seen for the first time starts at ``INITIAL_TRUST``.
@@ -102,7 +102,7 @@ def apply_evidence(session: Session, evidence: pd.DataFrame, *, at: datetime) ->
 
 
 def load_trust(session: Session) -> pd.DataFrame:
-    """All scores, lowest first, with ``reasons`` as lists."""
+    """Load all scores, lowest first, with ``reasons`` as lists."""
     rows = [r.model_dump() for r in session.exec(select(SourceTrust)).all()]
     frame = pd.DataFrame(rows, columns=list(TRUST_COLUMNS))
     frame["reasons"] = frame["reasons"].map(json.loads)
@@ -110,7 +110,7 @@ def load_trust(session: Session) -> pd.DataFrame:
 
 
 def trust_of(trust: pd.DataFrame, source_ids: pd.Series, kind: str) -> np.ndarray:
-    """Score of each id in ``source_ids``; the kind's start value when unknown."""
+    """Look up the score of each id, or the kind's start value when unknown."""
     scores = trust.set_index("source_id")["score"]
     return source_ids.map(scores).fillna(INITIAL_TRUST[kind]).to_numpy(float)
 
@@ -118,7 +118,7 @@ def trust_of(trust: pd.DataFrame, source_ids: pd.Series, kind: str) -> np.ndarra
 def gauge_evidence(
     session: Session, *, cycle_id: int, cycle_at: datetime, max_age_h: float
 ) -> pd.DataFrame:
-    """Evidence for every gauge with readings this cycle or a score already."""
+    """Build the evidence of every gauge with readings this cycle or a score."""
     judged = pd.DataFrame(
         session.exec(
             select(
@@ -195,6 +195,7 @@ def _forecast_agreement(
     empty = pd.DataFrame(columns=["station_code", "in_band", "compared"])
     if accepted.empty:
         return empty
+
     rows = session.exec(
         select(
             Forecast.station_code,
@@ -212,6 +213,8 @@ def _forecast_agreement(
     )
     if forecasts.empty:
         return empty
+
+    # Each valid time keeps the forecast issued last before the cycle.
     forecasts["issued_at"] = pd.to_datetime(forecasts["issued_at"], utc=True)
     forecasts["observed_at"] = forecasts["issued_at"] + pd.to_timedelta(
         forecasts["lead_time_h"], unit="h"
@@ -219,6 +222,7 @@ def _forecast_agreement(
     forecasts = forecasts.sort_values("issued_at").drop_duplicates(
         ["station_code", "observed_at"], keep="last"
     )
+
     accepted["observed_at"] = pd.to_datetime(accepted["observed_at"], utc=True)
     both = accepted.merge(forecasts, on=["station_code", "observed_at"])
     if both.empty:

@@ -44,7 +44,7 @@ def village_sources(
     cycle_at: datetime,
     settings: Settings,
 ) -> pd.DataFrame:
-    """One row per village of ``villages_ref`` with the fallback inputs.
+    """Build one row per village of ``villages_ref`` with the fallback inputs.
 
     Columns: ``village_id``, ``gauge_trust``, ``fallback_forced``,
     ``satellite_flooded_fraction`` [1], ``satellite_age_h`` [h],
@@ -92,7 +92,7 @@ def _satellite_columns(
 def window_reports(
     session: Session, *, cycle_at: datetime, settings: Settings
 ) -> pd.DataFrame:
-    """Reports of the time window with ``reporters_nearby`` and ``severity``."""
+    """Load the reports of the time window with ``reporters_nearby`` and ``severity``."""
     since = cycle_at - timedelta(hours=settings.citizen_window_h)
     reports = load_reports(session, since=since, until=cycle_at)
     reports = corroborate(reports, radius_km=settings.citizen_radius_km)
@@ -105,7 +105,7 @@ def window_reports(
 def _citizen_columns(
     reports: pd.DataFrame, ids: pd.Series, trust: pd.DataFrame
 ) -> pd.DataFrame:
-    """Median severity, distinct reporters and group trust per village."""
+    """Compute median severity, distinct reporters and group trust per village."""
     empty = pd.DataFrame(
         {
             "citizen_severity": np.full(len(ids), np.nan),
@@ -137,7 +137,7 @@ def _citizen_columns(
 def source_evidence(
     session: Session, sources: pd.DataFrame, *, cycle_at: datetime, settings: Settings
 ) -> pd.DataFrame:
-    """Trust evidence of the satellite product and of this window's reporters."""
+    """Build the trust evidence of the satellite product and of the reporters."""
     parts = [
         _satellite_evidence(session, cycle_at=cycle_at, settings=settings),
         _citizen_evidence(
@@ -189,12 +189,14 @@ def _citizen_evidence(reports: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFr
         index=satellite.index,
     ).where(fresh)
     reports = reports.assign(sensor=reports["village_id"].map(sensed))
+
     agrees = (reports["severity"] > 0) == (reports["sensor"] > 0)
     reports = reports.assign(
         others=reports["reporters_nearby"] - 1,
         sensor_agrees=reports["sensor"].notna() & agrees,
         sensor_disagrees=reports["sensor"].notna() & ~agrees,
     )
+
     grouped = reports.groupby("reporter_key")
     summary = pd.DataFrame(
         {
@@ -203,6 +205,7 @@ def _citizen_evidence(reports: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFr
             "sensor_disagrees": grouped["sensor_disagrees"].all(),
         }
     ).reset_index()
+
     steps = summary["others"] + summary["sensor_agrees"].astype(int)
     target = np.minimum(CITIZEN_MAX, CITIZEN_START + CITIZEN_STEP * steps)
     contradicted = summary["sensor_disagrees"] & (summary["others"] == 0)

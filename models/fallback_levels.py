@@ -7,9 +7,9 @@ and trusted (trust at least ``MIN_TRUST``):
 
 - satellite: flooded fraction within the set radius of the village, from a
   scene no older than the satellite age limit;
-- citizen: the median severity over distinct reporters of the time window,
-  with the trust of the group (1 - product of (1 - reporter trust)), so one
-  new reporter alone (trust 0.2) is not enough and two distinct ones are.
+- citizen: the median severity over distinct reporters of the time window.
+  The group's trust is 1 - product of (1 - reporter trust), so one new
+  reporter alone (trust 0.2) is not enough and two distinct ones are.
 
 NOTE: camera virtual gauges are not a fallback source here yet; their
 readings reach the village through the gauge path once they are stored as
@@ -79,7 +79,7 @@ def apply_fallback(levels: pd.DataFrame, features: xr.Dataset) -> pd.DataFrame:
     """Add ``source``, ``degraded`` and ``degraded_reason`` and fill fallback levels.
 
     ``levels`` is the output of :func:`models.village_levels.decide_levels` on
-    ``features``; villages the gauge decided keep their level (source
+    ``features``. Villages the gauge decided keep their level (source
     ``gauge``) unless the gauge is untrusted or fallback is forced.
     """
     values = {
@@ -98,7 +98,7 @@ def apply_fallback(levels: pd.DataFrame, features: xr.Dataset) -> pd.DataFrame:
     level = levels["level"].to_numpy(dtype=object).copy()
     level[decided] = np.array(SEVERITY, dtype=object)[severity[decided].astype(int)]
     level[fallback & ~decided] = "UNMONITORED"
-    why = _fallback_reasons(values, fallback, gauge_trusted, forced)
+    fallback_reason = _fallback_reasons(values, fallback, gauge_trusted, forced)
     reasons = levels["reasons"].to_numpy(dtype=object).copy()
     for row in np.flatnonzero(fallback):
         detail = (
@@ -106,12 +106,12 @@ def apply_fallback(levels: pd.DataFrame, features: xr.Dataset) -> pd.DataFrame:
             if decided[row]
             else ("no usable, trusted fallback source")
         )
-        reasons[row] = (f"degraded: {why[row]}; {detail}",)
+        reasons[row] = (f"degraded: {fallback_reason[row]}; {detail}",)
     levels["level"] = level
     levels["reasons"] = reasons
     levels["source"] = np.where(by_gauge, "gauge", np.where(decided, source, None))
     levels["degraded"] = decided
-    levels["degraded_reason"] = np.where(fallback, why, "")
+    levels["degraded_reason"] = np.where(fallback, fallback_reason, "")
     levels["monitored"] = by_gauge | decided
     return levels
 

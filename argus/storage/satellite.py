@@ -71,6 +71,6 @@ def latest_observations(session: Session, *, as_of: datetime) -> pd.DataFrame:
 
 
 def scenes(session: Session) -> list[SatelliteScene]:
-    """Every scene seen, newest acquisition first."""
+    """Load every scene seen, newest first."""
     query = select(SatelliteScene).order_by(SatelliteScene.id.desc())
     return list(session.exec(query).all())

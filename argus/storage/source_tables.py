@@ -89,7 +89,7 @@ class SourceTrust(SQLModel, table=True):
 
 
 class VillageSource(SQLModel, table=True):
-    """Which source decided a village's level in the latest cycle, and why."""
+    """The source that decided a village's level in the latest cycle, and the reason."""
 
     village_id: str = Field(primary_key=True)
     cycle_at: datetime = Field(sa_column=_time())
