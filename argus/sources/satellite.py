@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -90,10 +91,14 @@ class FloodGrid:
     reprojected_from: str | None = None
 
     def valid_mask(self, values: np.ndarray) -> np.ndarray:
-        """Cells of ``values`` that carry a usable flood value."""
-        with np.errstate(invalid="ignore"):
-            valid = np.isfinite(values) & (values >= 0)
-            valid &= values * self.scale <= 1.0 + 1e-9
+        """Mark the cells of ``values`` that carry a usable flood value."""
+        top = 1.0 / self.scale + 1e-9
+        if np.issubdtype(values.dtype, np.integer):
+            # Integer codes (the Bhuvan layers are uint8) need no float copy.
+            valid = (values >= 0) & (values <= math.floor(top))
+        else:
+            with np.errstate(invalid="ignore"):
+                valid = np.isfinite(values) & (values >= 0) & (values <= top)
         if self.nodata is not None:
             valid &= values != self.nodata
         return valid
