@@ -104,10 +104,10 @@ def _band_sums(
     """Sum flooded fraction, valid cells and circle cells for points of one band.
 
     The circle is taken one raster row at a time: in each row, the cells whose
-    centres lie within the radius form one run of columns. A run's total comes
-    either from prefix sums along the band's rows (two lookups, worth it when
-    points are dense) or from gathering its cells (when points are sparse);
-    the cheaper way is chosen per band by counting the cells each would read.
+    centres lie within the radius form one run of columns. When points are
+    dense, a run's total comes from prefix sums along the band's rows (two
+    lookups). When they are sparse, its cells are gathered instead. The way
+    that reads fewer cells is chosen per band.
     """
     height, width = grid.values.shape
     cell_y_km = abs(grid.dlat) * KM_PER_DEGREE
@@ -117,6 +117,7 @@ def _band_sums(
     top = int(np.clip(first_row.min() - half_rows, 0, height))
     bottom = int(np.clip(first_row.max() + half_rows + 1, 0, height))
     gathered_cells = len(row) * (2 * half_rows + 1) * run_max
+    # Prefix sums pass over each band cell about three times (mask, two sums).
     prefix = gathered_cells > 3 * (bottom - top) * width
     if prefix:
         sums_flooded, sums_valid = _row_prefix_sums(grid, top, bottom)
@@ -172,14 +173,14 @@ def _gathered_runs(
 def _row_prefix_sums(
     grid: FloodGrid, top: int, bottom: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Prefix sums along each row of flooded fraction [1] and of valid cells."""
+    """Compute prefix sums along each row of flooded fraction [1] and valid cells."""
     values = grid.values[top:bottom]
     valid = grid.valid_mask(values)
     integer = np.issubdtype(values.dtype, np.integer)
-    kept = np.where(valid, values, 0)
+    flood_codes = np.where(valid, values, 0)
     shape = (bottom - top, grid.values.shape[1] + 1)
     sums_flooded = np.zeros(shape, dtype="int64" if integer else "float64")
     sums_valid = np.zeros(shape, dtype="int64")
-    np.cumsum(kept, axis=1, out=sums_flooded[:, 1:])
+    np.cumsum(flood_codes, axis=1, out=sums_flooded[:, 1:])
     np.cumsum(valid, axis=1, out=sums_valid[:, 1:])
     return sums_flooded * grid.scale, sums_valid

@@ -55,7 +55,7 @@ def load_places() -> pd.DataFrame:
 
 
 def loop_fraction(grid: FloodGrid, lon: float, lat: float) -> float:
-    """Flooded fraction around one point, cell window by cell window."""
+    """Compute the flooded fraction around one point from its own cell window."""
     row = (lat - grid.lat0) / grid.dlat
     col = (lon - grid.lon0) / grid.dlon
     cell_y = abs(grid.dlat) * KM_PER_DEGREE
