@@ -1,15 +1,15 @@
 """satellite scenes, citizen reports, trust and fallback
 
-Revision ID: 0002_sat
-Revises: 0001
+Revision ID: 0003_sat
+Revises: 0002
 Create Date: 2026-12-04
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_sat"
-down_revision = "0001"
+revision = "0003_sat"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
