@@ -150,9 +150,9 @@ def _record_levels(
         )
     if assessment.villages_degraded:
         logger.warning(
-            "%d villages decided by fallback sources (degraded): %s",
+            "%d villages decided by fallback sources (degraded), by source: %s",
             assessment.villages_degraded,
-            assessment.villages_by_source,
+            {k: v for k, v in assessment.villages_by_source.items() if k != "gauge"},
         )
     logger.info(
         "village levels at %s: %s, %d unmonitored, %d changes",

@@ -203,7 +203,9 @@ def _format_summary(summary: dict) -> str:
     degraded = summary.get("villages_degraded", 0)
     if degraded:
         by_source = ", ".join(
-            f"{k} {v}" for k, v in summary.get("villages_by_source", {}).items() if v
+            f"{source} {count}"
+            for source, count in summary.get("villages_by_source", {}).items()
+            if count and source != "gauge"
         )
         lines.append(
             f"  DEGRADED: {degraded} villages decided by fallback sources ({by_source})"
