@@ -13,7 +13,9 @@ Targets:
   cycle's new readings. Freshness: 1 while the latest accepted reading is
   within ``gauge_max_age_h``, falling to 0.5 at twice that age. Agreement
   with the gauge's earlier forecasts: 0.5 + 0.5 x the share of readings
-  inside the p10..p90 band widened by ``FORECAST_TOLERANCE_M``. Freshness
+  inside the p10..p90 band widened by ``FORECAST_TOLERANCE_M``. The target
+  is halved when the gauge disagrees with its neighbours on the same river
+  (see :mod:`argus.neighbour_agreement`). Freshness
   stops at 0.5 because a silent gauge is already unusable while silent, and
   it should be trusted again as soon as it is back with good readings.
 - satellite: share of scenes that could be read, times freshness of the newest
@@ -37,6 +39,13 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session, select
 
+from argus.neighbour_agreement import (
+    CHANGE_SPAN,
+    NEIGHBOUR_TOLERANCE_M,
+    level_changes,
+    neighbour_agreement,
+)
+from argus.storage.observations import load_accepted_history, load_stations
 from argus.storage.source_tables import SourceTrust
 from argus.storage.tables import Forecast, Observation
 
@@ -150,7 +159,24 @@ def gauge_evidence(
         on="station_code",
         how="left",
     )
+    frame = frame.merge(
+        _neighbour_agreement(session, cycle_at=cycle_at),
+        on="station_code",
+        how="left",
+    )
     return _gauge_targets(frame)
+
+
+def _neighbour_agreement(session: Session, *, cycle_at: datetime) -> pd.DataFrame:
+    history = load_accepted_history(
+        session, cycle_at - CHANGE_SPAN - timedelta(hours=1), as_of=cycle_at
+    )
+    changes = level_changes(history, until=cycle_at)
+    return (
+        neighbour_agreement(changes, load_stations(session))
+        .drop(columns="change_m")
+        .merge(changes, on="station_code")
+    )
 
 
 def _pass_rates(judged: pd.DataFrame) -> pd.DataFrame:
@@ -244,7 +270,12 @@ def _gauge_targets(frame: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         pass_rate = np.where(judged > 0, passed / judged, 1.0)
         agreement = np.where(compared > 0, 0.5 + 0.5 * in_band / compared, 1.0)
+    gap_m = np.abs(
+        frame["change_m"].to_numpy(float) - frame["neighbour_change_m"].to_numpy(float)
+    )
+    disagrees = gap_m > NEIGHBOUR_TOLERANCE_M
     target = pass_rate * frame["freshness"].to_numpy(float) * agreement
+    target = np.where(disagrees, target * 0.5, target)
     reasons = []
     for i, record in enumerate(frame.to_dict("records")):
         texts = []
@@ -263,6 +294,12 @@ def _gauge_targets(frame: pd.DataFrame) -> pd.DataFrame:
             texts.append(
                 f"{int(in_band[i])}/{int(compared[i])} readings inside the "
                 "earlier forecast band"
+            )
+        if disagrees[i]:
+            texts.append(
+                f"6 h change {record['change_m']:+.2f} m against "
+                f"{record['neighbour_change_m']:+.2f} m at "
+                f"{int(record['neighbours'])} neighbour(s) on the same river"
             )
         reasons.append(texts)
     return pd.DataFrame(
