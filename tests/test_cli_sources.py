@@ -118,3 +118,59 @@ def test_replay_with_satellite_falls_back(runner, loaded, satellite_dir, shared_
     assert {"gauge", "satellite"} <= {row["kind"] for row in json.loads(trust.stdout)}
     listed = {row["name"]: row["status"] for row in json.loads(scenes.stdout)}
     assert listed == {"flood.tif": "ingested", "broken.tif": "rejected"}
+
+
+def test_summary_names_fallback_sources():
+    from argus.cli import _format_summary
+
+    summary = {
+        "cycle_id": 3,
+        "cycle_at": "2026-08-01T06:30:00+00:00",
+        "mode": "replay",
+        "gauges_read": 84,
+        "observations_stored": 10,
+        "quarantined_by_rule": {},
+        "villages_by_level": {"NORMAL": 5},
+        "villages_unmonitored": 1,
+        "alerts_queued": 0,
+        "outbox_queued": 0,
+        "source_failures": [],
+        "scenes_ingested": 1,
+        "villages_degraded": 4,
+        "villages_by_source": {"gauge": 1, "satellite": 3, "camera": 0, "citizen": 1},
+    }
+
+    text = _format_summary(summary)
+
+    assert (
+        "DEGRADED: 4 villages decided by fallback sources (satellite 3, citizen 1)"
+        in (text)
+    )
+    assert "satellite scenes     1 new" in text
+
+
+def test_trust_text_lists_lowest_first(runner, argus_env):
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from argus.trust import apply_evidence
+
+    evidence = pd.DataFrame(
+        {
+            "source_id": ["gauge:A", "gauge:B"],
+            "kind": ["gauge", "gauge"],
+            "target": [1.0, 0.0],
+            "reasons": [["contract pass rate 5/5 this cycle"], ["no reading"]],
+        }
+    )
+    with session_scope(engine_for(_url())) as session:
+        apply_evidence(session, evidence, at=datetime.now(UTC))
+
+    result = runner.invoke(app, ["trust"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("0.40  gauge:B")
+    assert "no reading" in lines[0]
+    assert lines[1].startswith("0.82  gauge:A")
