@@ -1,15 +1,15 @@
 """satellite scenes, citizen reports, trust and fallback
 
-Revision ID: 0003_sat
-Revises: 0002
+Revision ID: 0004_sat
+Revises: 0003_cameras
 Create Date: 2026-12-04
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_sat"
-down_revision = "0002"
+revision = "0004_sat"
+down_revision = "0003_cameras"
 branch_labels = None
 depends_on = None
 
