@@ -19,14 +19,19 @@ from argus.storage import alerts as alert_store
 from argus.storage import forecasts as forecast_store
 from argus.storage import observations as obs_store
 from argus.storage.db import session_scope
+from argus.storage.village_sources import store_village_sources
 from argus.storage.villages import load_villages
+from argus.trust import apply_evidence
+from argus.village_sources import source_evidence, village_sources
 from models.baseline import summarise_gauges
+from models.fallback_levels import apply_fallback
 from models.serving import serving_forecaster
 from models.village_levels import decide_levels
 
 logger = logging.getLogger(__name__)
 
 LEVELS = ("NORMAL", "WATCH", "WARNING", "EMERGENCY")
+SOURCES = ("gauge", "satellite", "camera", "citizen")
 FORECAST_HISTORY = timedelta(days=3)
 THRESHOLD_COLUMNS = ["warning_level_m", "danger_level_m", "highest_flood_level_m"]
 
@@ -37,6 +42,8 @@ class VillageAssessment:
 
     villages_by_level: dict[str, int] = field(default_factory=dict)
     villages_unmonitored: int = 0
+    villages_degraded: int = 0
+    villages_by_source: dict[str, int] = field(default_factory=dict)
     at_risk_unmonitored: list[str] = field(default_factory=list)
     changes: list[alert_store.LevelChange] = field(default_factory=list)
     reminders: int = 0
@@ -88,6 +95,10 @@ def assess_villages(
     villages_ref = villages.drop(
         columns=[c for c in villages.columns if c.startswith("reference_")]
     ).merge(references, on="village_id", how="left")
+    with session_scope(engine) as session:
+        sources = village_sources(
+            session, villages_ref, cycle_at=cycle_at, settings=settings
+        )
     gauges = summarise_gauges(
         history, stations[["station_code", *THRESHOLD_COLUMNS]], now=cycle_at
     )
@@ -100,10 +111,11 @@ def assess_villages(
             forecasts,
             now=cycle_at,
             max_age_h=settings.gauge_max_age_h,
+            village_sources=sources,
         )
         stage_seconds["features"] = round(time.perf_counter() - started, 3)
         started = time.perf_counter()
-        levels = decide_levels(features)
+        levels = apply_fallback(decide_levels(features), features)
         stage_seconds["decide"] = round(time.perf_counter() - started, 3)
         started = time.perf_counter()
         levels = apply_risk(
@@ -113,6 +125,11 @@ def assess_villages(
 
     assessment = _record_levels(engine, levels, cycle_at=cycle_at, settings=settings)
     assessment.stage_seconds = stage_seconds
+    with session_scope(engine) as session:
+        evidence = source_evidence(
+            session, sources, cycle_at=cycle_at, settings=settings
+        )
+        apply_evidence(session, evidence, at=cycle_at)
     return assessment
 
 
@@ -123,9 +140,13 @@ def _record_levels(
     assessment = VillageAssessment(
         villages_by_level={level: int(counts.get(level, 0)) for level in LEVELS},
         villages_unmonitored=int(counts.get(alert_store.UNMONITORED, 0)),
+        villages_degraded=int(levels["degraded"].sum()),
     )
     policy = AlertPolicy.from_settings(settings)
+    by_source = levels["source"].value_counts()
+    assessment.villages_by_source = {s: int(by_source.get(s, 0)) for s in SOURCES}
     with session_scope(engine) as session:
+        store_village_sources(session, levels, cycle_at=cycle_at)
         assessment.at_risk_unmonitored = alert_store.at_risk_now_unmonitored(
             session, levels
         )
@@ -151,6 +172,12 @@ def _record_levels(
             "(degraded, level unconfirmed), e.g. %s",
             len(assessment.at_risk_unmonitored),
             ", ".join(assessment.at_risk_unmonitored[:5]),
+        )
+    if assessment.villages_degraded:
+        logger.warning(
+            "%d villages decided by fallback sources (degraded), by source: %s",
+            assessment.villages_degraded,
+            {k: v for k, v in assessment.villages_by_source.items() if k != "gauge"},
         )
     logger.info(
         "village levels at %s: %s, %d unmonitored, %d changes",

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from argus.cli_cap import cap_app
 from argus.cli_storm import storm_app
+from argus.cli_sources import register as register_source_commands
 from argus.cli_train import train_app
 from argus.errors import (
     ArgusError,
@@ -41,6 +42,7 @@ app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(train_app, name="train")
 app.add_typer(cap_app, name="cap")
 app.add_typer(storm_app, name="storm")
+register_source_commands(app)
 
 EXIT_CODES = {
     ReplayError: 2,
@@ -211,6 +213,20 @@ def _format_summary(summary: dict) -> str:
             f"  escalation messages  {summary['escalation_queued']}",
             f"  Storm Mode           {storm}",
         ]
+
+    degraded = summary.get("villages_degraded", 0)
+    if degraded:
+        by_source = ", ".join(
+            f"{source} {count}"
+            for source, count in summary.get("villages_by_source", {}).items()
+            if count and source != "gauge"
+        )
+        lines.append(
+            f"  DEGRADED: {degraded} villages decided by fallback sources ({by_source})"
+        )
+
+    if summary.get("scenes_ingested"):
+        lines.append(f"  satellite scenes     {summary['scenes_ingested']} new")
     if at_risk:
         lines.append(
             f"  DEGRADED: {at_risk} villages last above NORMAL have no gauge now"

@@ -17,6 +17,7 @@ from argus.storage.observations import (
     load_stations,
     quarantine_since,
 )
+from argus.storage.source_tables import VillageSource
 from argus.storage.tables import Village, VillageState
 from argus.storage.villages import count_villages, upsert_villages
 from argus.subscribers import SubscriberImport, import_subscribers
@@ -109,6 +110,7 @@ def describe_village(village_id: str) -> dict:
             raise InputError(f"village {village_id!r} not found in the registry")
         stations = load_stations(session)
         state = session.get(VillageState, village_id)
+        decided_by = session.get(VillageSource, village_id)
         cycle = latest_cycle(session)
         as_of = cycle.cycle_at if cycle else datetime.now(UTC)
         history = load_accepted_history(session, as_of - timedelta(days=7), as_of=as_of)
@@ -143,6 +145,8 @@ def describe_village(village_id: str) -> dict:
         "level": state.level if state else None,
         "level_since": state.since.isoformat() if state else None,
         "reasons": json.loads(state.reasons) if state else [],
+        "level_source": decided_by.source if decided_by else None,
+        "degraded_reason": decided_by.reason if decided_by else "",
     }
 
 

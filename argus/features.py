@@ -27,7 +27,22 @@ p50_reaches_hfl_h           h      first lead time at which p50 >= highest
 p90_reaches_warning_h       h      first lead time at which p90 >= warning level
 usable                      -      gauge exists, has a reading, 0 <= age <= max
 p10_m, p50_m, p90_m         m      forecast quantiles (village, lead_time_h)
+gauge_trust                 1      trust of the reference gauge (NaN: none)
+fallback_forced             -      an operator forced the fallback sources
+satellite_flooded_fraction  1      flooded share within the radius, newest
+                                   scene with a known value
+satellite_age_h             h      ``now`` minus that scene's acquisition
+satellite_usable            -      known fraction, 0 <= age <= scene age limit
+satellite_trust             1      trust of the satellite product
+citizen_severity            -      median over distinct reporters, 0 NORMAL
+                                   .. 3 EMERGENCY
+citizen_reporters           -      distinct reporters in the time window
+citizen_trust               1      trust of those reporters together
 ==========================  =====  ============================================
+
+The variables from ``gauge_trust`` on come from the ``village_sources`` frame
+(see :func:`argus.village_sources.village_sources`); without it they read as
+"no such source".
 
 NaN means unknown (no threshold, no forecast, or never reached). Coordinates:
 ``village`` (village ids), ``station_code`` (NaN without a gauge: xarray
@@ -62,6 +77,18 @@ THRESHOLDS = {
     "danger": "danger_level_m",
     "hfl": "highest_flood_level_m",
 }
+# Per-village source variables and their value when the source has nothing.
+SOURCE_DEFAULTS = {
+    "gauge_trust": np.nan,
+    "fallback_forced": False,
+    "satellite_flooded_fraction": np.nan,
+    "satellite_age_h": np.nan,
+    "satellite_usable": False,
+    "satellite_trust": np.nan,
+    "citizen_severity": np.nan,
+    "citizen_reporters": 0.0,
+    "citizen_trust": 0.0,
+}
 # (quantile, threshold) pairs whose first crossing is a feature.
 CROSSINGS = (("p50", "danger"), ("p50", "hfl"), ("p90", "warning"))
 
@@ -74,6 +101,7 @@ def build_features(
     now: datetime,
     max_age_h: float = 6.0,
     chunk_villages: int = 131_072,
+    village_sources: pd.DataFrame | None = None,
 ) -> xr.Dataset:
     """Build the features of every village, lazily on Dask.
 
@@ -93,6 +121,8 @@ def build_features(
         Oldest reading that keeps a gauge usable [h].
     chunk_villages
         Villages per Dask block.
+    village_sources
+        One row per village with the columns of ``SOURCE_DEFAULTS``.
 
     Returns
     -------
@@ -109,6 +139,9 @@ def build_features(
         )
         for name, variable in table.data_vars.items()
     }
+    data_vars |= _source_variables(
+        villages_ref["village_id"], village_sources, chunks=blocks.chunks
+    )
     coords = {
         "village": villages_ref["village_id"].to_numpy(dtype=object),
         "station_code": ("village", villages_ref["station_code"].to_numpy(object)),
@@ -122,6 +155,26 @@ def build_features(
         table.sizes["lead_time_h"],
     )
     return xr.Dataset(data_vars, coords=coords, attrs=table.attrs)
+
+
+def _source_variables(
+    village_ids: pd.Series, sources: pd.DataFrame | None, *, chunks
+) -> dict[str, tuple[tuple[str], da.Array]]:
+    """Per-village source columns as Dask arrays aligned with the villages."""
+    if sources is None:
+        sources = pd.DataFrame({"village_id": village_ids})
+    aligned = sources.drop_duplicates("village_id").set_index("village_id")
+    aligned = aligned.reindex(village_ids.to_numpy())
+    variables = {}
+    for name, default in SOURCE_DEFAULTS.items():
+        if name in aligned:
+            values = aligned[name].to_numpy(dtype=object)
+        else:
+            values = np.full(len(aligned), default, dtype=object)
+        values[pd.isna(values)] = default
+        values = values.astype(type(default))
+        variables[name] = (("village",), da.from_array(values, chunks=chunks))
+    return variables
 
 
 def gauge_features(

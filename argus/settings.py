@@ -147,6 +147,21 @@ class Settings(BaseSettings):
     storm_emergency_villages: int = Field(default=3, ge=1)
     # Storm Mode turns off when every village has been below WARNING this long [s].
     storm_calm_s: float = Field(default=1800.0, ge=0)
+    # Folder of satellite GeoTIFF products; unset means no satellite source.
+    satellite_dir: Path | None = None
+    # URL of a JSON listing of satellite products; empty means none.
+    satellite_url: str = ""
+    # A scene older than this at the cycle time is kept but not used [h].
+    satellite_max_age_h: float = Field(default=72.0, gt=0)
+    # Radius around a village in which the flooded fraction is taken [km].
+    satellite_radius_km: float = Field(default=2.0, gt=0, le=50)
+    # Citizen reports count for this long after they were sent [h].
+    citizen_window_h: float = Field(default=6.0, gt=0, le=72)
+    # Reports within this distance of each other corroborate each other [km].
+    citizen_radius_km: float = Field(default=2.0, gt=0, le=50)
+    # Secret that keys the hash of a reporter's phone number; empty means a
+    # random secret kept in <home>/reporter_secret.
+    reporter_secret: str = ""
 
     @property
     def resolved_database_url(self) -> str:

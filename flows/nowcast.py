@@ -61,6 +61,10 @@ def nowcast(
             ingest = steps.ingest_gauges(cycle_id, cycle_at, replay_dir, stations_file)
         with _timed(stage_seconds, "cameras"):
             camera = steps.ingest_cameras(cycle_id, cycle_at, replay_dir)
+        with _timed(stage_seconds, "satellite"):
+            scenes = steps.ingest_scenes(cycle_at)
+        with _timed(stage_seconds, "trust"):
+            steps.update_gauge_trust(cycle_id, cycle_at)
         with _timed(stage_seconds, "predict"):
             steps.forecast_gauges(cycle_at)
         with _timed(stage_seconds, "levels"):
@@ -85,13 +89,16 @@ def nowcast(
         "gauges_read": ingest["gauges_read"],
         "observations_stored": ingest["observations_stored"],
         "quarantined_by_rule": ingest["quarantined_by_rule"],
-        "source_failures": ingest["failures"] + camera["failures"],
+        "source_failures": ingest["failures"] + camera["failures"] + scenes["failures"],
         "camera_readings": camera["readings"],
         "camera_refused": camera["refused"],
+        "scenes_ingested": scenes["scenes_ingested"],
         "above_warning_known": ingest["above_warning_known"],
         "villages_by_level": assessment["villages_by_level"],
         "villages_unmonitored": assessment["villages_unmonitored"],
         "villages_at_risk_unmonitored": len(assessment["at_risk_unmonitored"]),
+        "villages_degraded": assessment["villages_degraded"],
+        "villages_by_source": assessment["villages_by_source"],
         "alerts_queued": sum(1 for s in sent if s["alert_created"]),
         "reminders_queued": assessment["reminders"],
         "level_moves_without_message": assessment["level_moves_without_message"],
@@ -107,6 +114,7 @@ def nowcast(
         },
         "stage_seconds": {
             **ingest["stage_seconds"],
+            **scenes["stage_seconds"],
             **assessment["stage_seconds"],
             **stage_seconds,
         },
@@ -124,6 +132,9 @@ def _summary_markdown(summary: dict) -> str:
         f"- observations stored: {summary['observations_stored']}\n"
         f"- quarantined: {summary['quarantined_by_rule']}\n"
         f"- villages: {levels}; unmonitored {summary['villages_unmonitored']}\n"
+        f"- degraded (fallback sources): {summary['villages_degraded']}, "
+        f"by source {summary['villages_by_source']}\n"
+        f"- satellite scenes ingested: {summary['scenes_ingested']}\n"
         f"- alerts: {summary['alerts_queued']}, messages: {summary['outbox_queued']}\n"
         f"- escalation messages: {summary['escalation_queued']}\n"
         f"- Storm Mode: {'on' if summary['storm_mode']['active'] else 'off'}\n"

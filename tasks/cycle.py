@@ -5,7 +5,7 @@ from datetime import datetime
 
 from prefect import get_run_logger, task
 
-from argus import assess, cameras, cycle
+from argus import assess, cameras, cycle, satellite, trust
 from argus.sources.gauges import open_gauge_source
 from argus.storage import cycles as cycle_store
 from argus.storage.db import session_scope
@@ -67,6 +67,26 @@ def ingest_cameras(cycle_id: int, cycle_at: datetime, replay_dir: str | None) ->
         fetch=replay_dir is None,
     )
     return asdict(report)
+
+
+@task(**DATABASE_RETRIES, timeout_seconds=900)
+def ingest_scenes(cycle_at: datetime) -> dict:
+    """Ingest the new satellite scenes acquired by the cycle time."""
+    settings, engine = settings_and_engine()
+    report = satellite.ingest_scenes(engine, settings=settings, cycle_at=cycle_at)
+    return asdict(report)
+
+
+@task(**DATABASE_RETRIES)
+def update_gauge_trust(cycle_id: int, cycle_at: datetime) -> int:
+    """Move every gauge's trust score toward this cycle's evidence."""
+    settings, engine = settings_and_engine()
+    return trust.update_gauge_trust(
+        engine,
+        cycle_id=cycle_id,
+        cycle_at=cycle_at,
+        max_age_h=settings.gauge_max_age_h,
+    )
 
 
 @task(**DATABASE_RETRIES)

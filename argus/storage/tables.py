@@ -362,3 +362,14 @@ class VillageExposure(SQLModel, table=True):
     electricity_class: float | None = None
     embankment_km: float | None = None
     computed_at: datetime = Field(default_factory=utc_now, sa_column=_time())
+
+
+# Satellite scenes, citizen reports, trust and fallback: their own module.
+from argus.storage.source_tables import (  # noqa: F401
+    CitizenReport,
+    FallbackOverride,
+    SatelliteObservation,
+    SatelliteScene,
+    SourceTrust,
+    VillageSource,
+)
