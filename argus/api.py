@@ -23,6 +23,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from argus.errors import ConfigurationError
 from argus.replies import handle_inbound
+from argus.reports import reporter_secret
 from argus.sending.deliveries import record_delivery
 from argus.sending.outbox import count_by_status
 from argus.settings import Settings
@@ -46,6 +47,7 @@ def create_app(settings: Settings, engine: sa.Engine) -> FastAPI:
         )
     validator = RequestValidator(settings.twilio_auth_token)
     hash_key = settings.phone_hash_key or settings.twilio_auth_token
+    report_secret = reporter_secret(settings)
     app = FastAPI(title="ARGUS", docs_url=None, redoc_url=None, openapi_url=None)
 
     async def signed_form(request: Request) -> ImmutableMultiDict:
@@ -114,6 +116,7 @@ def create_app(settings: Settings, engine: sa.Engine) -> FastAPI:
                     from_address=sender,
                     body=params.get("Body", ""),
                     hash_key=hash_key,
+                    report_secret=report_secret,
                 )
             return result.response
 

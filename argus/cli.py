@@ -12,8 +12,8 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from argus.cli_cap import cap_app
-from argus.cli_storm import storm_app
 from argus.cli_sources import register as register_source_commands
+from argus.cli_storm import storm_app
 from argus.cli_train import train_app
 from argus.errors import (
     ArgusError,

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from argus.errors import ConfigurationError
+from argus.reports import record_citizen_report
 from argus.storage.tables import (
     Acknowledgement,
     Alert,
@@ -169,10 +170,14 @@ def handle_inbound(
     hash_key: str,
     received_at: datetime | None = None,
     words: ReplyWords | None = None,
+    report_secret: str | None = None,
 ) -> InboundResult:
-    """Store a reply and act on it: opt out or in, acknowledge, ask for help.
+    """Store a reply and act on it: opt out or in, acknowledge, ask for help,
+    or store a water report as a citizen report.
 
     Idempotent on ``provider_sid``: Twilio may deliver a webhook twice.
+    ``report_secret`` keys the reporter hash of citizen reports (see
+    :func:`argus.reports.reporter_secret`); without it ``hash_key`` does.
     """
     words = words or default_reply_words()
     received_at = received_at or datetime.now(UTC)
@@ -203,6 +208,10 @@ def handle_inbound(
     session.add(inbound)
     session.flush()
     response_key = _act(session, reply, subscriber, inbound)
+    if response_key == "water_report" and subscriber is not None:
+        _store_citizen_report(
+            session, reply, subscriber, inbound, phone, report_secret or hash_key
+        )
     logger.info("reply %d from %s: %s", inbound.id, masked_phone(phone), reply.intent)
     by_language = words.responses.get(response_key, {})
     response = by_language.get(language or "en", by_language.get("en", ""))
@@ -245,9 +254,35 @@ def _act(
 def _water_report(reply: ParsedReply) -> str:
     if reply.water_depth_m is None:
         return "water_report_no_depth"
-    # NOTE: no citizen-report store exists in ARGUS yet, so the depth stays on
-    # the inbound message (intent water_report) and feeds no forecast.
     return "water_report"
+
+
+def _store_citizen_report(
+    session: Session,
+    reply: ParsedReply,
+    subscriber: Subscriber,
+    inbound: InboundMessage,
+    phone: str,
+    secret: str,
+) -> None:
+    """Store a subscriber's water depth as a citizen report of their latest village."""
+    village_id = _latest_village(session, subscriber)
+    if village_id is None:
+        logger.warning(
+            "water report %d from %s names no village: kept on the reply only",
+            inbound.id,
+            masked_phone(phone),
+        )
+        return
+    record_citizen_report(
+        session,
+        reporter=phone,
+        reported_at=inbound.received_at,
+        secret=secret,
+        village_id=village_id,
+        depth_m=reply.water_depth_m,
+        source="sms",
+    )
 
 
 def _opt_out(session: Session, subscriber: Subscriber, at: datetime) -> None:

@@ -21,6 +21,7 @@ from argus.settings import load_settings
 from argus.storage.db import engine_for, session_scope
 from argus.storage.tables import (
     Acknowledgement,
+    CitizenReport,
     DeliveryEvent,
     HelpRequest,
     InboundMessage,
@@ -256,8 +257,13 @@ def test_water_report_stores_depth(api, body, depth_m):
 
     with session_scope(api.engine) as session:
         (inbound,) = session.exec(select(InboundMessage)).all()
+        (report,) = session.exec(select(CitizenReport)).all()
     assert inbound.intent == "water_report"
     assert inbound.water_depth_m == pytest.approx(depth_m)
+    assert report.depth_m == pytest.approx(depth_m)
+    assert report.source == "sms"
+    assert report.village_id is not None
+    assert phone(0).lstrip("+") not in report.reporter_key
 
 
 def test_unknown_number_is_stored_without_answer(api, caplog):
