@@ -10,6 +10,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 
 from sqlmodel import select
@@ -22,6 +23,8 @@ from tests.argus.sending.seed import seed_alert
 SEND = [sys.executable, "-c", "from argus.cli import app; app()", "outbox", "send"]
 # Further accepted creates after which each run is killed.
 KILL_AFTER = (1, 4, 9, 15)
+# Lease of a claimed outbox row in the test [s].
+LEASE_S = 1.0
 
 
 def _run(kill_after: int | None, fake) -> subprocess.CompletedProcess:
@@ -35,8 +38,9 @@ def _run(kill_after: int | None, fake) -> subprocess.CompletedProcess:
 
 
 def test_killed_sender_sends_each_message_once(twilio_env, monkeypatch):
-    # A claim is stale after 1 s; a restart takes longer than that to import.
-    monkeypatch.setenv("ARGUS_OUTBOX_LEASE_S", "1")
+    # A claim is stale after 1 s. Each restart waits that long, as a real one
+    # after a crash would, so the killed run's claims are taken over.
+    monkeypatch.setenv("ARGUS_OUTBOX_LEASE_S", str(LEASE_S))
     monkeypatch.setenv("ARGUS_TWILIO_TIMEOUT_S", "0.5")
     # Few requests in flight, so each run stops close to its kill point.
     monkeypatch.setenv("ARGUS_TWILIO_CONCURRENCY", "4")
@@ -47,12 +51,15 @@ def test_killed_sender_sends_each_message_once(twilio_env, monkeypatch):
 
     for kill_after in KILL_AFTER:
         before = len(fake.accepted)
+        time.sleep(LEASE_S + 0.2)
         killed = _run(kill_after, twilio_env)
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         assert len(fake.accepted) >= before + kill_after
+    time.sleep(LEASE_S + 0.2)
     final = _run(None, twilio_env)
     if final.returncode != 0:
         # Rows whose outcome stayed unknown are reconciled by one more drain.
+        time.sleep(LEASE_S + 0.2)
         final = _run(None, twilio_env)
 
     assert final.returncode == 0, final.stderr
