@@ -22,7 +22,7 @@ OUTBOX = Outbox.__table__
 
 @dataclass(frozen=True)
 class Scope:
-    """Which rows a drain handles: some alerts, one village's, or all."""
+    """Selection of the rows a drain handles: some alerts' rows, one village's, or all."""
 
     alert_ids: tuple[int, ...] | None = None
     village_id: str | None = None
@@ -39,7 +39,7 @@ class Scope:
 
 @dataclass
 class ClaimedRow:
-    """A row this sender holds in ``sending``, with what sending it needs."""
+    """A row this sender has marked ``sending``, with the fields needed to send it."""
 
     outbox_id: int
     subscriber_id: int
@@ -213,7 +213,7 @@ def _claimed(
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to a claimed row: its new status and the details."""
+    """Result of sending a claimed row: its new status and the details."""
 
     outbox_id: int
     claimed_at: datetime

@@ -236,7 +236,9 @@ def _listing_entries(client: httpx.Client, url: str) -> list[dict]:
             f"listing {url!r} is not a JSON object with a 'products' list",
         ) from error
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise PayloadError("satellite", f"listing {url!r}: 'products' is no list")
+        raise PayloadError(
+            "satellite", f"listing {url!r}: 'products' is not a list of objects"
+        )
     return entries
 
 

@@ -313,7 +313,7 @@ class StormEvent(SQLModel, table=True):
     changed_at: datetime = Field(sa_column=_time(index=True))
     active: bool
     reason: str
-    # Who or what made the change: "cycle <time>" or "operator <name>".
+    # Actor of the change: "cycle <time>" or "operator <name>".
     actor: str
     villages_at_emergency: int = 0
 

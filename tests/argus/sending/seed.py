@@ -54,20 +54,14 @@ def seed_alert(
     The village defaults to one per ``first_phone``. Returns the alert's id.
     """
     village_id = village_id or f"v{first_phone}"
+    seed_subscribers(
+        engine,
+        subscribers=subscribers,
+        channels=channels,
+        village_id=village_id,
+        first_phone=first_phone,
+    )
     with session_scope(engine) as session:
-        if session.get(Village, village_id) is None:
-            session.add(
-                Village(village_id=village_id, name="Dhubri Ghat", lat=26.0, lon=89.9)
-            )
-        for number in range(first_phone, first_phone + subscribers):
-            person = Subscriber(
-                phone=phone(number), language="as", channels=channels, consent=True
-            )
-            session.add(person)
-            session.flush()
-            session.add(
-                SubscriberVillage(subscriber_id=person.id, village_id=village_id)
-            )
         expires_at = datetime.now(UTC) + expires_in if expires_in else None
         alert = Alert(
             village_id=village_id,
