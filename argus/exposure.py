@@ -321,10 +321,12 @@ def _read_geojson(path: Path) -> dict:
     return collection
 
 
-def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Read a CSV file, checking that it has ``columns``."""
+def read_csv_columns(
+    path: Path, columns: tuple[str, ...], *, dtype: type | None = None
+) -> pd.DataFrame:
+    """Read ``columns`` of a CSV file; raises InputError naming the file and cause."""
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=dtype)
     except FileNotFoundError as error:
         raise InputError(f"{str(path)!r} not found; pass the data folder") from error
     except (OSError, ValueError) as error:
@@ -336,7 +338,12 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         raise InputError(
             f"{str(path)!r} lacks column(s) {missing!r}; expected {list(columns)!r}"
         )
-    frame = frame.loc[:, list(columns)].copy()
+    return frame.loc[:, list(columns)].copy()
+
+
+def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Read a CSV file, checking that it has ``columns``."""
+    frame = read_csv_columns(path, columns)
     for column in columns[1:]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     frame["object_id"] = frame["object_id"].astype(str)

@@ -44,7 +44,12 @@ import numpy as np
 import pandas as pd
 
 from argus.errors import InputError
-from argus.exposure import CIRCLE_ATTRIBUTES, ExposureData, locate_circles
+from argus.exposure import (
+    CIRCLE_ATTRIBUTES,
+    ExposureData,
+    locate_circles,
+    read_csv_columns,
+)
 from argus.stations import read_stations_file
 
 logger = logging.getLogger(__name__)
@@ -270,20 +275,7 @@ def _read(
     A repeated header row inside a file (the river level file has one) turns
     into NaN and then is dropped with the rows that lack a period.
     """
-    try:
-        frame = pd.read_csv(path, dtype=str)
-    except FileNotFoundError as error:
-        raise InputError(f"{str(path)!r} not found; pass the data folder") from error
-    except (OSError, ValueError) as error:
-        raise InputError(
-            f"{str(path)!r} is not a readable CSV file: {error}"
-        ) from error
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"{str(path)!r} lacks column(s) {missing!r}; expected {list(columns)!r}"
-        )
-    frame = frame.loc[:, list(columns)].copy()
+    frame = read_csv_columns(path, columns, dtype=str)
     keys = {"object_id", "timeperiod", "district", "revenue_circle"}
     for column in columns:
         if column not in keys:
