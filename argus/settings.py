@@ -114,9 +114,9 @@ class Settings(BaseSettings):
     # A row marked sending longer than this is taken to belong to a crashed
     # sender and is reconciled with Twilio before it is sent again [s].
     outbox_lease_s: float = Field(default=300.0, gt=0)
-    # Public base URL of `argus api` as Twilio calls it (behind a proxy it
-    # differs from the local address); used for status callbacks and for
-    # checking webhook signatures.
+    # Public base URL of `argus api` as Twilio calls it, which differs from the
+    # local address behind a proxy. Status callbacks and webhook signature
+    # checks use it.
     public_url: str = ""
     # Key of the hash that identifies a reply's sender; empty uses the auth token.
     phone_hash_key: str = ""

@@ -60,7 +60,7 @@ def upstream_graph(
     min_correlation
         Smallest correlation of lagged hourly changes that counts.
     min_pairs
-        Fewest overlapping hourly changes a correlation needs.
+        Minimum number of overlapping hourly changes a correlation needs.
     max_distance_km
         Gauges closer than this are candidates even on different rivers [km].
 
