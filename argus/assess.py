@@ -58,6 +58,20 @@ def accepted_history(engine: sa.Engine, *, until: datetime, span: timedelta):
     return history[history["observed_at"] <= until].reset_index(drop=True)
 
 
+def history_span(forecaster) -> timedelta:
+    """Accepted history a forecaster needs: its ``history_h``, at least 3 days."""
+    needed = timedelta(hours=getattr(forecaster, "history_h", 0))
+    return max(FORECAST_HISTORY, needed)
+
+
+def issue_forecasts(engine: sa.Engine, forecaster, *, cycle_at: datetime):
+    """Run ``forecaster`` on the accepted history and the station table."""
+    history = accepted_history(engine, until=cycle_at, span=history_span(forecaster))
+    with session_scope(engine) as session:
+        stations = obs_store.load_stations(session)
+    return forecaster.predict(history, issued_at=cycle_at, stations=stations)
+
+
 def forecast_gauges(
     engine: sa.Engine, *, cycle_at: datetime, settings: Settings
 ) -> int:
@@ -65,9 +79,8 @@ def forecast_gauges(
 
     The forecaster is the one :func:`models.serving.serving_forecaster` serves.
     """
-    history = accepted_history(engine, until=cycle_at, span=FORECAST_HISTORY)
     forecaster = serving_forecaster(settings)
-    forecasts = forecaster.predict(history, issued_at=cycle_at)
+    forecasts = issue_forecasts(engine, forecaster, cycle_at=cycle_at)
     with session_scope(engine) as session:
         stored = forecast_store.store_forecasts(session, forecasts)
     logger.info(

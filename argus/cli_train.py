@@ -49,6 +49,48 @@ def train_levels_command(
     typer.echo(f"card: {Path(result['folder']) / 'card.md'}")
 
 
+@train_app.command("regression")
+def train_regression_command(
+    replay: Annotated[
+        Path, typer.Option(help="Folder of recorded FFS snapshots to backtest on.")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Folder that receives the artifact <version>/.")
+    ] = DEFAULT_OUT,
+    stations: Annotated[
+        Path | None,
+        typer.Option(help="Station reference file (default: found beside DIR)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the held-out stations.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Backtest the adaptive upstream regression, write its artifact and card."""
+    from argus.cli import FAILURES, _fail
+    from flows.train_regression import train_regression
+
+    try:
+        if not replay.is_dir():
+            raise ConfigurationError(f"replay folder {str(replay)!r} not found")
+        if stations is not None and not stations.is_file():
+            raise ConfigurationError(f"--stations file {str(stations)!r} not found")
+        with tempfile.TemporaryDirectory(prefix="argus-regression-") as work_dir:
+            result = train_regression(
+                replay_dir=str(replay),
+                out_dir=str(out),
+                work_dir=work_dir,
+                seed=seed,
+                stations_file=str(stations) if stations else None,
+            )
+    except FAILURES as error:
+        _fail(error)
+    if as_json:
+        typer.echo(json.dumps(result, sort_keys=True))
+        return
+    verdict = "promoted" if result["promoted"] else "not promoted (baseline serves)"
+    typer.echo(f"level model {result['folder']}: {verdict}")
+    typer.echo(f"card: {Path(result['folder']) / 'card.md'}")
+
+
 def _train(replay, out, seed, epochs, camels, max_snapshots) -> dict:
     from flows.train_levels import train_levels
 

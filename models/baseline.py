@@ -82,6 +82,7 @@ class PersistenceTrendForecaster:
         *,
         issued_at: datetime,
         lead_times_h: Iterable[int] = range(1, 25),
+        stations: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Forecast every gauge with a recent reading.
 
@@ -94,6 +95,8 @@ class PersistenceTrendForecaster:
             Issue time, timezone-aware; later readings are ignored.
         lead_times_h
             Lead times after ``issued_at`` [h].
+        stations
+            Station reference table; this forecaster does not use it.
 
         Returns
         -------

@@ -34,6 +34,8 @@ WEIGHTS_FILE = "weights.pt"
 MODEL_FILE = "model.json"
 CARD_JSON = "card.json"
 MODEL_PREFIX = "level_lstm"
+# ``kind`` of an artifact holding the adaptive regression, not a network.
+REGRESSION_KIND = "upstream_regression"
 
 
 @dataclass
@@ -65,6 +67,7 @@ class LevelForecaster:
         *,
         issued_at: datetime,
         lead_times_h: Iterable[int] = range(1, 25),
+        stations: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Forecast every gauge with a recent reading, as the baseline does.
 
@@ -179,7 +182,7 @@ def save_artifact(
     return target
 
 
-def load_artifact(folder: Path) -> LevelForecaster:
+def load_artifact(folder: Path):
     """Load the forecaster of an artifact folder.
 
     Raises
@@ -188,6 +191,10 @@ def load_artifact(folder: Path) -> LevelForecaster:
         If the folder lacks the weights or the model file, or they do not fit.
     """
     folder = Path(folder)
+    if _kind(folder) == REGRESSION_KIND:
+        from models.regression_artifact import load_regression
+
+        return load_regression(folder)
     missing = [n for n in (WEIGHTS_FILE, MODEL_FILE) if not (folder / n).is_file()]
     if missing:
         raise ConfigurationError(
@@ -237,6 +244,14 @@ def promoted_artifacts(root: Path) -> list[Path]:
         if promoted:
             found.append(card.parent)
     return found
+
+
+def _kind(folder: Path) -> str | None:
+    """The ``kind`` in an artifact's model file; None for the LSTM or no file."""
+    try:
+        return json.loads((folder / MODEL_FILE).read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _json_float(value) -> float | None:

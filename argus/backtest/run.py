@@ -1,4 +1,4 @@
-"""Run a backtest over a snapshot folder and write its three output files.
+"""Run a backtest over a snapshot folder and write its output files.
 
 ``OUTDIR/forecasts.csv``: station_code (as CWC writes it, stripped), issued_at,
 valid_at, lead_h, level_m (the median), p10_m, p90_m, model. Times are ISO
@@ -12,6 +12,10 @@ issue hours scored. It gives skill per lead bucket against persistence and
 against CWC's official forecasts (see :mod:`argus.backtest.skill`) and the
 share of forecasts per model. With its files given, it adds the
 revenue-circle check.
+
+``OUTDIR/scored.csv.gz`` and ``OUTDIR/official_pairs.csv``: every scored
+forecast with its truth and persistence, and the CWC pairs, so that a model
+card can score held-out stations or hours of the same run.
 
 Truth is the latest accepted revision of each station and hour, after every
 file has been ingested: values the data contracts rejected are never truth.
@@ -52,6 +56,8 @@ from argus.villages import read_osm_places, read_villages_csv
 
 logger = logging.getLogger(__name__)
 
+SCORED_FILE = "scored.csv.gz"
+OFFICIAL_PAIRS_FILE = "official_pairs.csv"
 FORECAST_COLUMNS = [
     "station_code",
     "issued_at",
@@ -128,7 +134,9 @@ def run_backtest(request: BacktestRequest, *, forecaster, settings: Settings) ->
         truth, official, raw_codes, registry = _read_back(engine)
 
     forecasts = _forecast_table(simulation, raw_codes)
-    metrics = _score(forecasts, simulation, truth, official, request.seed)
+    metrics = _score(
+        forecasts, simulation, truth, official, request.seed, request.out_dir
+    )
     if window is not None:
         at_risk = pd.concat(
             simulation.at_risk or [pd.DataFrame(columns=["village_id"])]
@@ -244,8 +252,8 @@ def _forecast_table(simulation: Simulation, raw_codes: dict[str, str]) -> pd.Dat
     )
 
 
-def _score(forecasts, simulation, truth, official, seed: int) -> dict:
-    """Compute the skill figures of metrics.json."""
+def _score(forecasts, simulation, truth, official, seed: int, out_dir: Path) -> dict:
+    """Compute the skill figures of metrics.json; write the scored rows."""
     if forecasts.empty:
         return {"buckets": {}, "official": {}, "models": {}, "scored_hours": 0}
     keyed = forecasts.drop(columns="station_code").rename(
@@ -259,6 +267,7 @@ def _score(forecasts, simulation, truth, official, seed: int) -> dict:
         persistence, on=["station_code", "issued_at"]
     )
     pairs, unmatched, set_aside = skill.match_official(official, keyed, truth)
+    _write_scored(out_dir, scored, pairs)
     return {
         "buckets": skill.score_against_persistence(scored),
         "official": {
@@ -272,6 +281,21 @@ def _score(forecasts, simulation, truth, official, seed: int) -> dict:
         "scored_rows": len(scored),
         "scored_hours": int(scored["issued_at"].nunique()),
     }
+
+
+def _write_scored(out_dir: Path, scored: pd.DataFrame, pairs: pd.DataFrame) -> None:
+    """Write each scored forecast with its truth and persistence, and the CWC pairs.
+
+    ``scored.csv.gz`` (station_code, issued_at, valid_at, lead_h, level_m,
+    p10_m, p90_m, model, observed_m, persistence_m) and ``official_pairs.csv``
+    let a model card score any subset of stations or hours again.
+    """
+    columns = [*FORECAST_COLUMNS, "observed_m", "persistence_m"]
+    table = scored.reindex(columns=columns)
+    for column in ("issued_at", "valid_at"):
+        table[column] = _iso(table[column])
+    table.to_csv(out_dir / SCORED_FILE, index=False)
+    pairs.to_csv(out_dir / OFFICIAL_PAIRS_FILE, index=False)
 
 
 def _write(

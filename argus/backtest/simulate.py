@@ -166,7 +166,7 @@ def _issue(
             engine, until=moment, span=assess.FORECAST_HISTORY
         )
     with clock("forecast"):
-        forecasts = forecaster.predict(history, issued_at=moment)
+        forecasts = assess.issue_forecasts(engine, forecaster, cycle_at=moment)
     result.hours_issued += 1
     if forecasts.empty:
         result.hours_without_forecast.append(hour.isoformat())

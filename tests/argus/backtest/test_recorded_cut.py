@@ -148,3 +148,14 @@ def test_cli_empty_folder_fails(tmp_path):
     assert "no issue hour could be scored" in result.stderr
     metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert metrics["instants"]["scored"] == 0
+
+
+def test_recorded_cut_writes_scored_rows(recorded_run):
+    _, metrics, out = recorded_run
+    scored = pd.read_csv(out / "scored.csv.gz")
+    pairs = pd.read_csv(out / "official_pairs.csv")
+
+    by_bucket = sum(metrics["buckets"][b]["argus"]["n"] for b in metrics["buckets"])
+    assert len(scored) == by_bucket
+    assert scored[["observed_m", "persistence_m"]].notna().all().all()
+    assert len(pairs) == metrics["official"]["buckets"]["1-24"]["pairs"]
