@@ -17,7 +17,7 @@ from models.regression_artifact import (
     render_card,
     save_regression,
 )
-from models.serving import serving_forecaster
+from models.serving import ARTIFACT_ROOT, serving_forecaster
 
 START = pd.Timestamp("2026-08-01T00:00Z")
 
@@ -143,3 +143,13 @@ def test_scores_are_reproducible():
     second = evaluate(scored, _pairs(), holdout_from=START, seed=3, n_boot=50)
 
     assert first == second
+
+
+def test_committed_regression_serves_by_default(tmp_path):
+    served = serving_forecaster(Settings(home=tmp_path))
+    [folder] = [p for p in promoted_artifacts(ARTIFACT_ROOT) if p.name in served.name]
+    card = json.loads((folder / "card.json").read_text())
+
+    assert isinstance(served, AdaptiveRegressionForecaster)
+    assert card["promoted"] is True
+    assert card["failures"] == {"held_out_stations": [], "held_out_time": []}
