@@ -77,6 +77,23 @@ def refresh_stations(
     return checked.stations["threshold_status"].value_counts().to_dict()
 
 
+def series_start(
+    cycle_at: datetime, newest: datetime | None, settings: Settings
+) -> datetime:
+    """Return the time from which a cycle requests hourly series.
+
+    Normally ``series_lookback_h`` before the cycle, so that CWC's revisions
+    of recent hours are seen. With no stored reading, or the newest older than
+    that (after an outage), from the newest reading but at most
+    ``series_backfill_h`` back, so the history the forecaster needs is filled.
+    """
+    lookback = cycle_at - timedelta(hours=settings.series_lookback_h)
+    backfill = cycle_at - timedelta(hours=settings.series_backfill_h)
+    if newest is None:
+        return min(lookback, backfill)
+    return min(lookback, max(backfill, newest))
+
+
 def ingest_gauges(
     engine: sa.Engine,
     source: GaugeSource,
@@ -93,8 +110,10 @@ def ingest_gauges(
     report = IngestReport()
     with session_scope(engine) as session:
         station_codes = stations_near_villages(session)
+        newest = obs_store.newest_observed_at(session)
     started = time.perf_counter()
-    batch = source.fetch_batch(cycle_at, station_codes=station_codes)
+    since = series_start(cycle_at, newest, settings)
+    batch = source.fetch_batch(cycle_at, station_codes=station_codes, since=since)
     report.stage_seconds["fetch"] = _since(started)
     report.failures = [str(failure) for failure in batch.failures]
     report.above_warning_known = batch.above_warning is not None

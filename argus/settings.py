@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     cwc_concurrency: int = Field(default=4, ge=1, le=32)
     # How far back a cycle requests hourly series from CWC [h].
     series_lookback_h: float = Field(default=12.0, gt=0, le=240)
+    # How far back the first cycle, or the first after an outage, requests
+    # series [h]: the adaptive regression needs 10 days of readings.
+    series_backfill_h: float = Field(default=240.0, gt=0, le=720)
     # A reference gauge is usable while its latest accepted reading is this young [h].
     gauge_max_age_h: float = Field(default=6.0, gt=0)
     # Farthest distance from a village to its reference gauge [km].

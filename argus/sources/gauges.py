@@ -21,12 +21,19 @@ class GaugeSource(Protocol):
     def fetch_stations(self) -> pd.DataFrame: ...
 
     def fetch_batch(
-        self, at: datetime, *, station_codes: list[str] | None = None
+        self,
+        at: datetime,
+        *,
+        station_codes: list[str] | None = None,
+        since: datetime | None = None,
     ) -> GaugeBatch: ...
 
 
 class LiveCwcSource:
-    """The live CWC FFS API, asked for the hours since ``series_lookback_h``."""
+    """The live CWC FFS API, asked for the hours since ``since``.
+
+    Without ``since``, a batch starts ``series_lookback_h`` before ``at``.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.name = f"cwc_ffs {settings.cwc_base_url}"
@@ -46,11 +53,15 @@ class LiveCwcSource:
             raise self._unreachable(error) from error
 
     def fetch_batch(
-        self, at: datetime, *, station_codes: list[str] | None = None
+        self,
+        at: datetime,
+        *,
+        station_codes: list[str] | None = None,
+        since: datetime | None = None,
     ) -> GaugeBatch:
         try:
             return self.client.fetch_batch(
-                since=at - self.lookback, station_codes=station_codes
+                since=since or at - self.lookback, station_codes=station_codes
             )
         except SourceUnavailable as error:
             raise self._unreachable(error) from error
@@ -75,8 +86,13 @@ class ReplayGaugeSource:
         return self.replay.fetch_stations()
 
     def fetch_batch(
-        self, at: datetime, *, station_codes: list[str] | None = None
+        self,
+        at: datetime,
+        *,
+        station_codes: list[str] | None = None,
+        since: datetime | None = None,
     ) -> GaugeBatch:
+        """Read the snapshots visible at ``at``; their files decide the hours."""
         return self.replay.fetch_batch(at)
 
 

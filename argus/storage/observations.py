@@ -10,7 +10,7 @@ a newer revision passes.
 
 import hashlib
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -298,6 +298,14 @@ def quarantine_since(session: Session, since: datetime) -> list[Quarantine]:
         .order_by(Quarantine.observed_at, Quarantine.id)
     )
     return list(session.exec(query).all())
+
+
+def newest_observed_at(session: Session) -> datetime | None:
+    """Return the time of the newest stored observation, None when there is none."""
+    newest = session.exec(select(sa.func.max(Observation.observed_at))).one()
+    if newest is None or newest.tzinfo is not None:
+        return newest
+    return newest.replace(tzinfo=UTC)
 
 
 def count_observations(session: Session) -> int:
