@@ -187,7 +187,7 @@ def upstream_indices(
     ``max_upstream`` of them.
     """
     found: list[list[int]] = [[] for _ in codes]
-    if stations is None or stations.empty or max_upstream <= 0:
+    if stations is None or "river" not in stations or max_upstream <= 0:
         return found
     rivers = (
         stations.assign(_key=stations["river"].map(_river_key))
@@ -300,7 +300,14 @@ def _fit_lead(levels_m, filled, design, last_col, hours_ahead: int, config):
 
     rows = np.arange(n_gauges)
     latest_inputs = inputs[rows, np.clip(last_col, 0, width - 1)]
-    change = np.where(use_fit, np.einsum("gf,gf->g", latest_inputs, weights_all), 0.0)
+    change = np.einsum("gf,gf->g", latest_inputs, weights_all)
+    # A fit pulled by a few wrong readings must not forecast a change larger
+    # than the gauge's usual changes over the same hours.
+    with _quiet_nan_warnings():
+        lowest, highest = np.nanquantile(
+            np.where(usable, target, np.nan), [0.01, 0.99], axis=1
+        )
+    change = np.where(use_fit, np.clip(change, lowest, highest), 0.0)
     base = levels_m[rows, np.clip(last_col, 0, width - 1)]
     p50 = base + change
     widening = 1.0 + hours_ahead / config.band_growth_h

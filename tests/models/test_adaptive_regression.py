@@ -127,3 +127,24 @@ def test_config_round_trips_and_rejects_unknown_settings():
     assert RegressionConfig.from_dict(config.to_dict()) == config
     with pytest.raises(TypeError, match="window"):
         RegressionConfig.from_dict({"windows_h": 10})
+
+
+def test_wrong_recent_reading_does_not_run_away():
+    history = _synthetic(240, daily_amplitude_m=0.5)
+    history.loc[235, "level_m"] = 500.0
+
+    forecast = AdaptiveRegressionForecaster().predict(history, issued_at=ISSUED)
+
+    assert forecast["p50_m"].max() < 52.0
+    assert forecast["p50_m"].min() > 48.0
+
+
+def test_stations_without_river_column_have_no_upstream():
+    history = _synthetic(240, daily_amplitude_m=0.5)
+    stations = pd.DataFrame({"station_code": ["X-1"]})
+
+    forecast = AdaptiveRegressionForecaster(version="t").predict(
+        history, issued_at=ISSUED, stations=stations
+    )
+
+    assert set(forecast["model"]) == {"upstream_regression-t"}
