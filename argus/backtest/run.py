@@ -278,7 +278,11 @@ def _score(forecasts, simulation, truth, official, seed: int, out_dir: Path) -> 
             "unmatched": unmatched,
             "set_aside_stations": set_aside,
             "buckets": skill.score_official(pairs, seed=seed),
-            "bootstrap": {"samples": skill.BOOTSTRAP_SAMPLES, "seed": seed},
+            "bootstrap": {
+                "samples": skill.BOOTSTRAP_SAMPLES,
+                "seed": seed,
+                "resampled_unit": skill.BOOTSTRAP_UNIT,
+            },
         },
         "models": skill.model_shares(forecasts),
         "scored_rows": len(scored),
