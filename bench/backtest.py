@@ -128,13 +128,15 @@ def skill_tables(metrics: dict) -> str:
             lines.append(f"| {name} h | 0 | | | | | | | | |")
             continue
         interval = pair["mae_difference_90ci_m"]
-        shown = f"[{interval[0]:+.3f}, {interval[1]:+.3f}]" if interval else "none"
+        interval_text = (
+            f"[{interval[0]:+.3f}, {interval[1]:+.3f}]" if interval else "none"
+        )
         lines.append(
             f"| {name} h | {pair['pairs']} | {pair['stations']} "
             f"| {pair['bootstrap_clusters']} "
             f"| {pair['cwc_mae_m']:.3f} | {pair['argus_mae_m']:.3f} "
             f"| {pair['cwc_within_0_15']:.1%} | {pair['argus_within_0_15']:.1%} "
-            f"| {pair['mae_difference_m']:+.3f} | {shown} |"
+            f"| {pair['mae_difference_m']:+.3f} | {interval_text} |"
         )
     return "\n".join(lines)
 

@@ -84,9 +84,10 @@ class CircleIndex:
 
     A circle's name is its normalised ``revenue_ci``. A name from another
     source matches a circle when its normalised form equals the circle's
-    ``revenue_ci`` or ``revenue_cr`` (the file gives two spellings for 19
-    circles, such as Baksa and Baska), or else when it equals one of them
-    after :func:`fold_vowels` and no other circle folds to the same text.
+    ``revenue_ci`` or ``revenue_cr``, because the file gives two spellings
+    for 19 circles (Baksa and Baska, for one). Failing that, it matches a
+    circle that has the same spelling after :func:`fold_vowels`, unless
+    another circle folds to that spelling too.
     """
 
     names_by_id: dict[str, str]
