@@ -72,6 +72,8 @@ def test_unreferenced_gauge_forecast_every_hour(runs):
 
 
 def test_unreferenced_gauge_forecast_as_referenced(runs):
+    # The persistence-and-trend baseline reads only a gauge's own levels, so
+    # losing the station's metadata must not change its forecasts.
     (_, recorded, _), (_, renamed, _) = runs
     columns = ["issued_at", "lead_h", "level_m", "p10_m", "p90_m"]
     before = recorded[recorded["station_code"] == cut.RENAMED_FROM][columns]
