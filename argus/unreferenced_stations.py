@@ -108,8 +108,8 @@ def register_accepted(
     obs_store.upsert_stations(session, admitted.drop(columns="source"))
     for row in admitted.itertuples():
         logger.warning(
-            "station %s is not in the station reference; registered without "
-            "river, position or thresholds from %s",
+            "station %s, read in %s, is not in the station reference: "
+            "registered without river, position or thresholds",
             row.station_code_raw.strip(),
             row.source,
         )
