@@ -233,6 +233,10 @@ def _format_summary(summary: dict) -> str:
         )
     if not summary.get("above_warning_known", True):
         lines.append("  CWC above-warning list: unknown this cycle")
+    for code, source in summary.get(
+        "stations_registered_without_reference", {}
+    ).items():
+        lines.append(f"  new station without reference: {code} (read in {source})")
     lines += [f"  source failure: {failure}" for failure in summary["source_failures"]]
     return "\n".join(lines)
 

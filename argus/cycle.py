@@ -21,6 +21,7 @@ from argus.storage.db import session_scope
 from argus.storage.forecasts import store_official_forecasts
 from argus.storage.tables import utc_now
 from argus.storage.villages import load_villages
+from argus.unreferenced_stations import placeholder_stations, register_accepted
 from data_contracts.gauge_observations import validate_observations
 from data_contracts.thresholds import check_thresholds
 
@@ -39,6 +40,7 @@ class IngestReport:
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     above_warning_known: bool = False
+    stations_registered: dict[str, str] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -105,7 +107,9 @@ def ingest_gauges(
     """Fetch the gauges, judge the new values with the contracts, store both.
 
     A failed part of the source (one file, one API call) is reported in
-    ``failures`` and the rest goes on.
+    ``failures`` and the rest goes on. A gauge missing from the station table
+    is judged as a station without reference levels and registered once it
+    has an accepted reading (see :mod:`argus.unreferenced_stations`).
     """
     report = IngestReport()
     with session_scope(engine) as session:
@@ -122,6 +126,7 @@ def ingest_gauges(
     with session_scope(engine) as session:
         stations = obs_store.load_stations(session)
         new = obs_store.select_new_candidates(session, candidates, as_of=cycle_at)
+        placeholders = placeholder_stations(new, stations)
         history_since = cycle_at - timedelta(days=settings.contract_history_days)
         history = obs_store.load_accepted_history(
             session, history_since, as_of=cycle_at
@@ -131,13 +136,19 @@ def ingest_gauges(
         started = time.perf_counter()
         try:
             judged = validate_observations(
-                new, stations=stations, history=history, now=cycle_at
+                new,
+                stations=_with_placeholders(stations, placeholders),
+                history=history,
+                now=cycle_at,
             )
         except ContractError as error:
             report.failures.append(f"{source.name}: {error}")
             logger.error("gauge contract could not run: %s", error)
             return report
         report.stage_seconds["validate"] = _since(started)
+        report.stations_registered = register_accepted(
+            session, placeholders, judged.accepted
+        )
         report.observations_stored = obs_store.store_judged(
             session,
             accepted=judged.accepted,
@@ -169,6 +180,9 @@ def stations_near_villages(session, *, margin_deg: float = 1.0) -> list[str] | N
 
     The live site lists all of India, so a cycle requests the hourly series of
     the region's gauges only. None (all stations) when no villages are loaded.
+
+    NOTE: a gauge missing from the station table has no position, so with
+    villages loaded a live cycle never reads it. A replay reads every gauge.
     """
     villages = load_villages(session)
     if villages.empty:
@@ -195,6 +209,14 @@ def _gauges_with_accepted(session, candidates: pd.DataFrame, *, as_of: datetime)
         newest, on=["station_code", "observed_at"], suffixes=("", "_stored")
     )
     return int(merged["station_code"].nunique())
+
+
+def _with_placeholders(
+    stations: pd.DataFrame, placeholders: pd.DataFrame
+) -> pd.DataFrame:
+    if placeholders.empty:
+        return stations
+    return pd.concat([stations, placeholders.drop(columns="source")], ignore_index=True)
 
 
 def _since(started: float) -> float:

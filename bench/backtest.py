@@ -117,22 +117,26 @@ def skill_tables(metrics: dict) -> str:
     lines += [
         "",
         (
-            "| lead | pairs | stations | CWC MAE [m] | ARGUS MAE [m] "
-            "| CWC within 0.15 m | ARGUS within 0.15 m | ARGUS - CWC MAE [m] "
-            "| 90 % interval [m] |"
+            "| lead | pairs | stations | station-days | CWC MAE [m] "
+            "| ARGUS MAE [m] | CWC within 0.15 m | ARGUS within 0.15 m "
+            "| ARGUS - CWC MAE [m] | 90 % interval [m] |"
         ),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, pair in metrics["official"]["buckets"].items():
         if not pair["pairs"]:
-            lines.append(f"| {name} h | 0 | | | | | | | |")
+            lines.append(f"| {name} h | 0 | | | | | | | | |")
             continue
-        low, high = pair["mae_difference_90ci_m"]
+        interval = pair["mae_difference_90ci_m"]
+        interval_text = (
+            f"[{interval[0]:+.3f}, {interval[1]:+.3f}]" if interval else "none"
+        )
         lines.append(
             f"| {name} h | {pair['pairs']} | {pair['stations']} "
+            f"| {pair['bootstrap_clusters']} "
             f"| {pair['cwc_mae_m']:.3f} | {pair['argus_mae_m']:.3f} "
             f"| {pair['cwc_within_0_15']:.1%} | {pair['argus_within_0_15']:.1%} "
-            f"| {pair['mae_difference_m']:+.3f} | [{low:+.3f}, {high:+.3f}] |"
+            f"| {pair['mae_difference_m']:+.3f} | {interval_text} |"
         )
     return "\n".join(lines)
 

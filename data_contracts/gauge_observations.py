@@ -7,7 +7,11 @@ Nothing is dropped: every candidate row ends in exactly one of the two frames.
 
 Rules, in suite order (limits are the defaults of ``ObservationLimits``):
 
-1. ``expect_station_code_known``: the code is in the stations frame.
+1. ``expect_station_code_known``: the code is in the stations frame. The
+   nowcast cycle adds a station without reference levels to that frame for
+   each plausible code that its station table lacks (see
+   ``argus.unreferenced_stations``), so there this rule rejects empty codes
+   and codes of implausible form.
 2. ``expect_river_level_datatype``: the CWC datatype is ``HHS`` (river level);
    ``HZS``, ``MPS`` and ``HZF`` rows are other quantities and never levels.
 3. ``expect_observation_time_present``: the time could be parsed.

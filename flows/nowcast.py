@@ -89,6 +89,7 @@ def nowcast(
         "gauges_read": ingest["gauges_read"],
         "observations_stored": ingest["observations_stored"],
         "quarantined_by_rule": ingest["quarantined_by_rule"],
+        "stations_registered_without_reference": ingest["stations_registered"],
         "source_failures": ingest["failures"] + camera["failures"] + scenes["failures"],
         "camera_readings": camera["readings"],
         "camera_refused": camera["refused"],

@@ -4,9 +4,9 @@ A circle counts as warned when at least one of its villages had a stored
 level of WARNING or EMERGENCY at any issue hour of the check window. A circle
 counts as affected when the ASDMA daily report lists affected villages or
 people in it, or when the DRIMS monthly figures give it people affected in
-the month of the report. Circles are matched by name (lower case, letters and
-digits only, without the "(Pt)" that marks a part circle), because the
-village registry, the ASDMA reports and the DRIMS tables share no circle id.
+the month of the report. The village registry, the ASDMA reports and the
+DRIMS tables share no circle id, so circles are matched by name
+(:class:`CircleIndex`).
 
 Probability of detection = hits / (hits + misses); false alarm ratio =
 false alarms / (hits + false alarms) (WMO/WWRP verification terms).
@@ -37,8 +37,9 @@ CAVEATS = [
         "within reach of their villages can only be missed."
     ),
     (
-        "Circles are matched by name; names that match no circle are listed and "
-        "count as reported circles that ARGUS could not warn."
+        "Circles are matched by name, in either spelling of the circle file or "
+        "with o and a treated as one vowel; names that match no circle are "
+        "listed and still compared by name between the registry and the reports."
     ),
     (
         "A village registry that covers only part of a circle's villages can "
@@ -65,6 +66,44 @@ def normalise_circle(name: object) -> str:
     """Return a circle name in lower case, without "(Pt)" and punctuation."""
     text = re.sub(r"\(\s*pt\.?\s*\)", " ", str(name).lower())
     return re.sub(r"[^a-z0-9]+", "", text)
+
+
+def fold_vowels(normalised: str) -> str:
+    """Return a normalised circle name with every "o" written as "a".
+
+    Romanised Assamese writes the inherent vowel either way, so one circle
+    appears as Bengtal and Bengtol, Marigaon and Morigaon, Rangjuli and
+    Rongjuli in the circle file, the village registry and the DRIMS tables.
+    """
+    return normalised.replace("o", "a")
+
+
+@dataclass(frozen=True)
+class CircleIndex:
+    """Names of the circles of the circle file, and the spellings they match.
+
+    A circle's name is its normalised ``revenue_ci``. A name from another
+    source matches a circle when its normalised form equals the circle's
+    ``revenue_ci`` or ``revenue_cr``, because the file gives two spellings
+    for 19 circles (Baksa and Baska, for one). Failing that, it matches a
+    circle that has the same spelling after :func:`fold_vowels`, unless
+    another circle folds to that spelling too.
+    """
+
+    names_by_id: dict[str, str]
+    names_by_spelling: dict[str, str]
+    names_by_folded_spelling: dict[str, str]
+
+    def circle_of(self, name: object) -> str:
+        """Return the circle that ``name`` matches, else the normalised name."""
+        normalised = normalise_circle(name)
+        if normalised in self.names_by_spelling:
+            return self.names_by_spelling[normalised]
+        return self.names_by_folded_spelling.get(fold_vowels(normalised), normalised)
+
+    def circle_names(self) -> set[str]:
+        """Return the names of every circle of the file."""
+        return set(self.names_by_id.values())
 
 
 def report_window(reports: CircleReports) -> tuple[date, date]:
@@ -108,12 +147,15 @@ def check_circles(
         Issue hours of the backtest inside the window (48 when it covers both
         days); with none, no circle can be warned.
     """
-    known = _circle_names(reports.circles)
-    circle_of = villages.set_index("village_id")["revenue_circle"].map(normalise_circle)
+    index = read_circle_index(reports.circles)
+    registry = villages.set_index("village_id")["revenue_circle"]
+    circle_of = registry.map(index.circle_of, na_action="ignore")
     warned = set(circle_of.reindex(at_risk["village_id"].unique()).dropna()) - {""}
     with_villages = set(circle_of.dropna()) - {""}
-    asdma = _asdma_affected(reports.asdma)
-    drims = _drims_affected(reports.drims, known, month=window[0])
+    asdma_names = _asdma_affected(reports.asdma)
+    asdma = {index.circle_of(name) for name in asdma_names}
+    drims = _drims_affected(reports.drims, index.names_by_id, month=window[0])
+    known = index.circle_names()
 
     result = {
         "window_ist": [window[0].isoformat(), window[1].isoformat()],
@@ -126,8 +168,12 @@ def check_circles(
             "asdma_or_drims": _contingency(warned, asdma | drims, with_villages),
         },
         "names_not_in_circle_file": {
-            "villages": sorted(with_villages - set(known.values())),
-            "asdma": sorted(asdma - set(known.values())),
+            "villages": sorted(with_villages - known),
+            "asdma": sorted(asdma - known),
+        },
+        "names_matched_by_other_spelling": {
+            "villages": _respelled(registry.dropna().unique(), index),
+            "asdma": _respelled(asdma_names, index),
         },
         "caveats": CAVEATS,
     }
@@ -160,7 +206,7 @@ def _asdma_affected(path: Path) -> set[str]:
     villages = pd.to_numeric(latest["affected_villages"], errors="coerce").fillna(0)
     people = pd.to_numeric(latest["affected_population"], errors="coerce").fillna(0)
     affected = latest.loc[(villages > 0) | (people > 0), "revenue_circle"]
-    return {normalise_circle(name) for name in affected}
+    return set(affected.dropna())
 
 
 def _drims_affected(path: Path, known: dict[str, str], *, month: date) -> set[str]:
@@ -172,21 +218,43 @@ def _drims_affected(path: Path, known: dict[str, str], *, month: date) -> set[st
     return {known[i] for i in ids if i in known}
 
 
-def _circle_names(path: Path) -> dict[str, str]:
-    """Map object_id to the normalised circle name of the GeoJSON's features."""
+def read_circle_index(path: Path) -> CircleIndex:
+    """Read the circle names and spellings of the GeoJSON's features."""
     try:
         features = json.loads(path.read_text(encoding="utf-8"))["features"]
-        return {
-            str(f["properties"]["object_id"]): normalise_circle(
-                f["properties"]["revenue_ci"]
-            )
-            for f in features
-        }
+        properties = [feature["properties"] for feature in features]
+        circles = [
+            (str(p["object_id"]), p["revenue_ci"], p.get("revenue_cr"))
+            for p in properties
+        ]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InputError(
             f"revenue-circle file {str(path)!r} is not a GeoJSON of circles with "
             f"object_id and revenue_ci properties: {error!r}"
         ) from error
+
+    names_by_id = {object_id: normalise_circle(main) for object_id, main, _ in circles}
+    # A circle's own revenue_ci spelling wins over another circle's revenue_cr.
+    spellings = {name: name for name in names_by_id.values()}
+    folded: dict[str, set[str]] = {}
+    for object_id, main_spelling, other_spelling in circles:
+        name = names_by_id[object_id]
+        for spelling in (main_spelling, other_spelling or main_spelling):
+            normalised = normalise_circle(spelling)
+            spellings.setdefault(normalised, name)
+            folded.setdefault(fold_vowels(normalised), set()).add(name)
+    unambiguous = {key: names.pop() for key, names in folded.items() if len(names) == 1}
+    return CircleIndex(names_by_id, spellings, unambiguous)
+
+
+def _respelled(names, index: CircleIndex) -> dict[str, str]:
+    """Map each name that matched a circle spelled otherwise to that circle."""
+    matched = {str(name): index.circle_of(name) for name in names}
+    return {
+        name: circle
+        for name, circle in sorted(matched.items())
+        if circle != normalise_circle(name)
+    }
 
 
 def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:

@@ -11,7 +11,10 @@ valid_at, lead_h, level_m (the median), p10_m, p90_m, model. Times are ISO
 issue hours scored. It gives skill per lead bucket against persistence and
 against CWC's official forecasts (see :mod:`argus.backtest.skill`) and the
 share of forecasts per model. With its files given, it adds the
-revenue-circle check.
+revenue-circle check. ``stations_without_reference`` counts the gauges that
+the station reference lacks. They are forecast and scored like the others
+(see :mod:`argus.unreferenced_stations`), and
+``stations_without_reference_read_in`` names the file each was first read in.
 
 ``OUTDIR/scored.csv.gz`` and ``OUTDIR/official_pairs.csv``: every scored
 forecast with its truth and persistence, and the CWC pairs, so that a model
@@ -275,7 +278,11 @@ def _score(forecasts, simulation, truth, official, seed: int, out_dir: Path) -> 
             "unmatched": unmatched,
             "set_aside_stations": set_aside,
             "buckets": skill.score_official(pairs, seed=seed),
-            "bootstrap": {"samples": skill.BOOTSTRAP_SAMPLES, "seed": seed},
+            "bootstrap": {
+                "samples": skill.BOOTSTRAP_SAMPLES,
+                "seed": seed,
+                "resampled_unit": skill.BOOTSTRAP_UNIT,
+            },
         },
         "models": skill.model_shares(forecasts),
         "scored_rows": len(scored),
@@ -328,6 +335,8 @@ def _write(
             "gaps": _gaps(times),
         },
         "forecast_rows": len(forecasts),
+        "stations_without_reference": len(simulation.stations_registered),
+        "stations_without_reference_read_in": simulation.stations_registered,
         **scores,
         "alerts": {
             "rows": len(alerts),

@@ -59,6 +59,7 @@ class Simulation:
     at_risk: list[pd.DataFrame] = field(default_factory=list)
     source_failures: dict[str, str] = field(default_factory=dict)
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    stations_registered: dict[str, str] = field(default_factory=dict)
     ingests: int = 0
     hours_issued: int = 0
     hours_without_forecast: list[str] = field(default_factory=list)
@@ -148,6 +149,7 @@ def _ingest(
         result.quarantined_by_rule[rule] = (
             result.quarantined_by_rule.get(rule, 0) + count
         )
+    result.stations_registered.update(report.stations_registered)
     result.ingests += 1
 
 

@@ -14,7 +14,8 @@ Scores are per lead-time bucket (:data:`BUCKETS`). For each bucket:
 ARGUS and persistence are scored on the same pairs: rows where both exist and
 the truth exists. CWC's official forecasts are matched with ARGUS's as
 :func:`match_official` describes, and the difference of their MAEs gets a
-paired bootstrap interval (Efron & Tibshirani 1993, percentile method).
+paired bootstrap interval (Efron & Tibshirani 1993, percentile method) that
+resamples station-days, not single pairs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pandas as pd
 
 from argus.sources.cwc_payload import IST
 from data_contracts.derived_columns import ObservationLimits
+from models.level_skill import paired_bootstrap
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ WITHIN_M = 0.15
 # out as 0.1500000001 in floating point, and it still counts as within.
 _WITHIN_TOLERANCE_M = 1e-9
 BOOTSTRAP_SAMPLES = 2000
-INTERVAL = (5.0, 95.0)
+BOOTSTRAP_UNIT = "station-day (one station, one IST day of CWC's issue time)"
 # The gauge contract's limit on a reading's distance from its station's median
 # level [m], applied to CWC's official forecasts too.
 MAX_OFFICIAL_DEVIATION_M = ObservationLimits().max_median_deviation_m
@@ -197,8 +199,8 @@ def match_official(
 
 def score_official(pairs: pd.DataFrame, *, seed: int) -> dict:
     """Score CWC and ARGUS on the matched pairs, per bucket and over 1-24 h."""
-    rng = np.random.default_rng(seed)
     groups = [*_by_bucket(pairs, pairs["bucket"], from_names=True), ("1-24", pairs)]
+    clusters = station_days(pairs)
     scores = {}
     for name, part in groups:
         cwc_error = (part["cwc_m"] - part["observed_m"]).to_numpy()
@@ -212,30 +214,52 @@ def score_official(pairs: pd.DataFrame, *, seed: int) -> dict:
             "argus_within_0_15": _round(within_share(argus_error))
             if len(part)
             else None,
-            **mae_difference_interval(argus_error, cwc_error, rng=rng),
+            **mae_difference_interval(
+                argus_error, cwc_error, clusters=clusters[part.index], seed=seed
+            ),
         }
     return scores
 
 
-def mae_difference_interval(
-    first_error: np.ndarray, second_error: np.ndarray, *, rng: np.random.Generator
-) -> dict:
-    """Paired bootstrap 90 % interval of MAE(first) - MAE(second) [m].
+def station_days(pairs: pd.DataFrame) -> pd.Series:
+    """Bootstrap cluster of each pair: its station and the IST day of CWC's issue."""
+    issued = pd.to_datetime(pairs["cwc_issued_at"], utc=True)
+    day = issued.dt.tz_convert(IST).dt.strftime("%Y-%m-%d")
+    return pairs["station_code"].astype(str) + " " + day
 
-    Pairs are resampled with replacement :data:`BOOTSTRAP_SAMPLES` times; the
-    interval is the 5th and 95th percentile of the resampled differences. A
-    negative difference means the first has the smaller error.
+
+def mae_difference_interval(
+    first_error: np.ndarray,
+    second_error: np.ndarray,
+    *,
+    clusters: pd.Series,
+    seed: int,
+) -> dict:
+    """Paired cluster bootstrap 90 % interval of MAE(first) - MAE(second) [m].
+
+    Whole clusters (station-days, see :func:`station_days`) are resampled
+    with replacement :data:`BOOTSTRAP_SAMPLES` times, because the errors of
+    one station on one day are strongly correlated. Each resample's
+    difference is the mean over the pairs of its clusters, and the interval
+    is the 5th and 95th percentile of those. A negative difference means the
+    first has the smaller error. With fewer than two clusters there is no
+    interval (None), because resampling one cluster only repeats it.
     """
-    n = len(first_error)
-    if n == 0:
-        return {"mae_difference_m": None, "mae_difference_90ci_m": None}
+    n_clusters = int(clusters.nunique())
+    if len(first_error) == 0:
+        return {
+            "mae_difference_m": None,
+            "mae_difference_90ci_m": None,
+            "bootstrap_clusters": 0,
+        }
     gap = np.abs(first_error) - np.abs(second_error)
-    draws = rng.integers(0, n, size=(BOOTSTRAP_SAMPLES, n))
-    resampled = gap[draws].mean(axis=1)
-    low, high = np.percentile(resampled, INTERVAL)
+    estimate, low, high = paired_bootstrap(
+        gap, clusters.to_numpy(), seed=seed, n_boot=BOOTSTRAP_SAMPLES
+    )
     return {
-        "mae_difference_m": _round(gap.mean()),
-        "mae_difference_90ci_m": [_round(low), _round(high)],
+        "mae_difference_m": estimate,
+        "mae_difference_90ci_m": [low, high] if n_clusters >= 2 else None,
+        "bootstrap_clusters": n_clusters,
     }
 
 
