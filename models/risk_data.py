@@ -61,9 +61,12 @@ FEATURES = (
     "flooded_fraction",
     *CIRCLE_ATTRIBUTES,
 )
-# Features that ARGUS cannot compute live today (no rainfall product, no
-# satellite layer in the cycle); training also shows the model rows without them.
+# Features that a cycle often lacks: rain until a rainfall product is
+# configured, the flooded fraction without a fresh satellite scene. Training
+# also shows the model every row with both missing.
 OPTIONAL_FEATURES = ("rain_mm_30d", "flooded_fraction")
+# Features that no cycle computes yet, because no rainfall product is read.
+RAIN_FEATURES = ("rain_mm_30d",)
 TABLE_COLUMNS = (
     "object_id",
     "district",
