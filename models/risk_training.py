@@ -354,8 +354,9 @@ def card_markdown(card: dict) -> str:
         "",
         (
             "- Outcomes are per revenue circle and month; the model is applied per "
-            "village and cycle with the same feature definitions (see "
-            "`models/risk_data.py`). It ranks exposure; it is not a calibrated "
+            "village and cycle with the feature definitions of "
+            "`models/risk_data.py`, which match training except for the flooded "
+            "fraction (last item). It ranks exposure; it is not a calibrated "
             "probability that one village floods in the next hours."
         ),
         (
@@ -368,6 +369,14 @@ def card_markdown(card: dict) -> str:
             "and reporting changed over the years."
         ),
         "- Vulnerability, elevation and river distance are circle averages.",
+        (
+            "- The flooded fraction of training is the share of the circle that "
+            "Bhuvan mapped as inundated at any time in the month. Live it is the "
+            "flooded share within the satellite radius (2 km by default) of the "
+            "village in the newest scene no older than the satellite age limit. "
+            "The 'live with satellite' rows score the circle share, so they do "
+            "not measure how well the village share stands in for it."
+        ),
         "",
     ]
     return "\n".join(lines)
