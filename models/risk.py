@@ -5,8 +5,8 @@
 the features in ``OPTIONAL_FEATURES`` missing. The trees so learn a path for
 the live case without a rainfall product or a fresh satellite scene, because
 XGBoost sends a missing value down the branch learnt for it. No training row
-has rain missing but the flooded fraction known, which is the live case with
-a fresh scene; the card scores that case separately.
+has rain missing but the flooded fraction known, as a cycle with a fresh scene
+has them. The card scores that case separately.
 
 :class:`RiskModel` is the trained artifact as the nowcast uses it: the
 probability of flooding per village (``inplace_predict``) and the features

@@ -230,9 +230,9 @@ def _inundation(data_dir: Path) -> pd.DataFrame:
     layer = _read(
         data_dir / INUNDATION_FILE, ("object_id", "timeperiod", "inundation_pct")
     )
-    # Despite its name the column is a share [0..1]: count_inundated_pixels /
-    # count_bhuvan_pixels, where a pixel counts when inundated at least once in
-    # the month.
+    # Despite its name the column is a share [0..1], count_inundated_pixels /
+    # count_bhuvan_pixels. A pixel counts when inundated at least once in the
+    # month.
     layer["flooded_fraction"] = layer["inundation_pct"]
     return _by_period(layer, "flooded_fraction")
 

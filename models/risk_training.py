@@ -7,17 +7,18 @@ Validation (all on circle-months, the unit of the outcomes):
 - by area: the districts are dealt into ``AREA_FOLDS`` folds; each fold's
   circles are predicted by a model trained on the other districts.
 
-Each split is scored three ways: with the features as recorded; "live", as a
-cycle without a fresh satellite scene computes them (rain and flooded fraction
-missing); and "live with satellite", as a cycle with a fresh scene computes
-them (rain missing, flooded fraction as recorded, so still missing in months
-without a Bhuvan layer). The baseline is
-the climatology of the circle: its share of flooded months in the same
-calendar month of the training years, shrunk towards that calendar month's
-share over all training circles (a circle never seen gets the latter). The
-model is promoted only when its Brier score with the "live" features beats
-the baseline in both splits (see :func:`_promotion`): a cycle without a scene
-must not be worse than climatology.
+Each split is scored with three feature sets (``FEATURE_SETS``). "full" has
+the features as recorded. "live" has rain and flooded fraction missing, as in
+a cycle without a fresh satellite scene. "live with satellite" has rain
+missing and the recorded flooded fraction, as in a cycle with a fresh scene,
+so the fraction is still missing in months without a Bhuvan layer.
+
+The baseline is the climatology of the circle: its share of flooded months in
+the same calendar month of the training years, shrunk towards that calendar
+month's share over all training circles (a circle never seen gets the
+latter). The model is promoted only when its Brier score with the "live"
+features beats the baseline in both splits (see :func:`_promotion`), so that
+a cycle without a scene is not worse than climatology.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def _score_split(table: pd.DataFrame, folds: list[np.ndarray], *, seed: int) -> 
 
 
 def _feature_sets(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The test rows as each of ``FEATURE_SETS`` sees them."""
+    """Copy the test rows once per entry of ``FEATURE_SETS``, features set missing."""
     return {
         "full_features": rows,
         "live_features": with_optional_missing(rows),
