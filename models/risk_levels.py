@@ -108,6 +108,12 @@ def live_risk_features(
     for name in RAIN_FEATURES:
         frame[name] = values.get(name, np.nan)
     frame["flooded_fraction"] = _satellite_flooded_fraction(values, village_ids)
+    logger.info(
+        "risk features: flooded fraction from a fresh satellite scene at %d of "
+        "%d villages",
+        int(frame["flooded_fraction"].notna().sum()),
+        len(frame),
+    )
     frame["month_of_year"] = float(now.month)
     static = exposure.set_index("village_id").reindex(village_ids)
     for name in CIRCLE_ATTRIBUTES:
