@@ -49,12 +49,16 @@ def train_risk(
         return
     typer.echo(f"risk model {summary['version']} written to {summary['out_dir']}")
     for split, scores in summary["validation"].items():
-        live = scores["live_features"]
-        typer.echo(
-            f"  {split:<8} AUC {live['model_auc']:.3f} (climatology "
-            f"{live['baseline_auc']:.3f}), Brier {live['model_brier']:.4f} "
-            f"(climatology {live['baseline_brier']:.4f}), live features"
-        )
+        for kind, label in (
+            ("live_features", "live features"),
+            ("live_satellite_features", "live features with satellite"),
+        ):
+            live = scores[kind]
+            typer.echo(
+                f"  {split:<8} AUC {live['model_auc']:.3f} (climatology "
+                f"{live['baseline_auc']:.3f}), Brier {live['model_brier']:.4f} "
+                f"(climatology {live['baseline_brier']:.4f}), {label}"
+            )
     state = "promoted" if summary["promoted"] else "NOT promoted"
     typer.echo(f"  {state}: {summary['promotion_reason']}")
 

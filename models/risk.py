@@ -3,8 +3,10 @@
 :func:`fit` trains a binary classifier of ``flooded`` on the features of
 :mod:`models.risk_data`. Every training row is also shown a second time with
 the features in ``OPTIONAL_FEATURES`` missing. The trees so learn a path for
-the live case, in which ARGUS has no rainfall product and no satellite layer,
-because XGBoost sends a missing value down the branch learnt for it.
+the live case without a rainfall product or a fresh satellite scene, because
+XGBoost sends a missing value down the branch learnt for it. No training row
+has rain missing but the flooded fraction known, as a cycle with a fresh scene
+has them. The card scores that case separately.
 
 :class:`RiskModel` is the trained artifact as the nowcast uses it: the
 probability of flooding per village (``inplace_predict``) and the features
@@ -69,7 +71,7 @@ def feature_matrix(frame: pd.DataFrame) -> np.ndarray:
 
 
 def with_optional_missing(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy ``frame`` with the optional (not yet live) features set missing."""
+    """Copy ``frame`` with the optional features (rain, flooded fraction) missing."""
     return frame.assign(**{name: np.nan for name in OPTIONAL_FEATURES})
 
 

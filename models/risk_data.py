@@ -14,9 +14,11 @@ level_above_danger_m    monthly maximum level at the   max(latest reading, highe
 rain_mm_30d             IMD monthly area-mean rain     rain of the last 30 days at
                         (``mean_rain`` x 625) [mm]     the village, when a rainfall
                                                        product exists, else NaN
-flooded_fraction        Bhuvan share of the circle's   satellite flooded fraction
-                        area inundated [0..1], NaN in  near the village, else NaN
-                        months without a layer
+flooded_fraction        Bhuvan share of the circle's   share of the cells within
+                        pixels inundated at any time   ``satellite_radius_km``
+                        in the month [0..1], NaN in    flooded in the newest
+                        months without a layer         scene [0..1], NaN when no
+                                                       scene is fresh enough
 elevation_m, ...        the circle's static exposure   the village's circle's, and
                         (:mod:`argus.exposure`)        its own embankment distance
 ======================  =============================  ===========================
@@ -61,9 +63,12 @@ FEATURES = (
     "flooded_fraction",
     *CIRCLE_ATTRIBUTES,
 )
-# Features that ARGUS cannot compute live today (no rainfall product, no
-# satellite layer in the cycle); training also shows the model rows without them.
+# Features that a cycle often lacks: rain until a rainfall product is
+# configured, the flooded fraction without a fresh satellite scene. Training
+# also shows the model every row with both missing.
 OPTIONAL_FEATURES = ("rain_mm_30d", "flooded_fraction")
+# Features that no cycle computes yet, because no rainfall product is read.
+RAIN_FEATURES = ("rain_mm_30d",)
 TABLE_COLUMNS = (
     "object_id",
     "district",
@@ -225,7 +230,9 @@ def _inundation(data_dir: Path) -> pd.DataFrame:
     layer = _read(
         data_dir / INUNDATION_FILE, ("object_id", "timeperiod", "inundation_pct")
     )
-    # The column is a share of the area (0..1) despite its name.
+    # Despite its name the column is a share [0..1], count_inundated_pixels /
+    # count_bhuvan_pixels. A pixel counts when inundated at least once in the
+    # month.
     layer["flooded_fraction"] = layer["inundation_pct"]
     return _by_period(layer, "flooded_fraction")
 

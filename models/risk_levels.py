@@ -33,7 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from models.risk import RiskModel
-from models.risk_data import CIRCLE_ATTRIBUTES, FEATURES
+from models.risk_data import CIRCLE_ATTRIBUTES, FEATURES, RAIN_FEATURES
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ GAUGE_INPUTS = (
     "warning_level_m",
     "danger_level_m",
 )
+# Per-village satellite variables of the features that become ``flooded_fraction``.
+SATELLITE_INPUTS = ("satellite_flooded_fraction", "satellite_usable")
 
 
 def live_risk_features(
@@ -57,11 +59,23 @@ def live_risk_features(
 ) -> pd.DataFrame:
     """Compute the risk model's features of every village in this cycle.
 
+    ``flooded_fraction`` is the village's ``satellite_flooded_fraction`` where
+    ``satellite_usable`` is true (a known fraction from a scene no older than
+    the satellite age limit), else missing. Both are shares in [0, 1], as in
+    training.
+
+    NOTE: training uses the share of the whole revenue circle that Bhuvan
+    mapped as inundated at any time in the month. Live, the fraction is the
+    mean flooded share of the cells within ``satellite_radius_km`` of the
+    village in one scene. A village on a flooded river bank may so read
+    higher than its circle's monthly share, and a dry village in a flooded
+    circle lower.
+
     Parameters
     ----------
     features
-        Output of :func:`argus.features.build_features`; ``rain_mm_30d`` and
-        ``flooded_fraction`` are used when present, else missing.
+        Output of :func:`argus.features.build_features`; ``rain_mm_30d`` is
+        used when present, else missing.
     exposure
         Columns ``village_id`` and the circle attributes
         (:data:`argus.exposure.CIRCLE_ATTRIBUTES`); villages without a row
@@ -74,25 +88,57 @@ def live_risk_features(
     pandas.DataFrame
         Columns ``village_id``, the gauge inputs and ``FEATURES``, in the
         order of ``features["village"]``.
+
+    Raises
+    ------
+    ValueError
+        When a usable satellite flooded fraction lies outside [0, 1].
     """
-    names = list(GAUGE_INPUTS) + [
-        n for n in ("rain_mm_30d", "flooded_fraction") if n in features
-    ]
+    names = [*GAUGE_INPUTS, *SATELLITE_INPUTS]
+    names += [n for n in RAIN_FEATURES if n in features]
     values = {name: np.asarray(a) for name, a in features[names].compute().items()}
     village_ids = features["village"].to_numpy().astype(str)
-    frame = pd.DataFrame({"village_id": village_ids, **values})
+    frame = pd.DataFrame(
+        {"village_id": village_ids, **{n: values[n] for n in GAUGE_INPUTS}}
+    )
     peak = np.fmax(values["level_m"], values["forecast_max_p50_m"])
     frame["level_above_danger_m"] = np.where(
         values["usable"].astype(bool), peak - values["danger_level_m"], np.nan
     )
-    for name in ("rain_mm_30d", "flooded_fraction"):
-        if name not in frame:
-            frame[name] = np.nan
+    for name in RAIN_FEATURES:
+        frame[name] = values.get(name, np.nan)
+    frame["flooded_fraction"] = _satellite_flooded_fraction(values, village_ids)
+    logger.info(
+        "risk features: flooded fraction from a fresh satellite scene at %d of "
+        "%d villages",
+        int(frame["flooded_fraction"].notna().sum()),
+        len(frame),
+    )
     frame["month_of_year"] = float(now.month)
     static = exposure.set_index("village_id").reindex(village_ids)
     for name in CIRCLE_ATTRIBUTES:
         frame[name] = static[name].to_numpy(dtype="float64")
     return frame
+
+
+def _satellite_flooded_fraction(
+    values: dict[str, np.ndarray], village_ids: np.ndarray
+) -> np.ndarray:
+    """Flooded fraction of the fresh scenes [0..1], NaN elsewhere."""
+    usable = values["satellite_usable"].astype(bool)
+    fraction = np.where(usable, values["satellite_flooded_fraction"], np.nan)
+    fraction = fraction.astype("float64")
+    with np.errstate(invalid="ignore"):
+        outside = np.flatnonzero(usable & ~((fraction >= 0) & (fraction <= 1)))
+    if len(outside):
+        first = outside[0]
+        raise ValueError(
+            f"satellite_flooded_fraction={float(fraction[first])!r} of village "
+            f"{str(village_ids[first])!r} is outside [0, 1] ({len(outside)} "
+            "villages); "
+            "the fraction is a share, so check the scene's declared unit"
+        )
+    return fraction
 
 
 def combine_levels(

@@ -7,13 +7,18 @@ Validation (all on circle-months, the unit of the outcomes):
 - by area: the districts are dealt into ``AREA_FOLDS`` folds; each fold's
   circles are predicted by a model trained on the other districts.
 
-Each split is scored twice: with the features as recorded, and as ARGUS can
-compute them live today (rain and flooded fraction missing). The baseline is
-the climatology of the circle: its share of flooded months in the same
-calendar month of the training years, shrunk towards that calendar month's
-share over all training circles (a circle never seen gets the latter). The
-model is promoted only when its Brier score with the live features beats the
-baseline in both splits (see :func:`_promotion`).
+Each split is scored with three feature sets (``FEATURE_SETS``). "full" has
+the features as recorded. "live" has rain and flooded fraction missing, as in
+a cycle without a fresh satellite scene. "live with satellite" has rain
+missing and the recorded flooded fraction, as in a cycle with a fresh scene,
+so the fraction is still missing in months without a Bhuvan layer.
+
+The baseline is the climatology of the circle: its share of flooded months in
+the same calendar month of the training years, shrunk towards that calendar
+month's share over all training circles (a circle never seen gets the
+latter). The model is promoted only when its Brier score with the "live"
+features beats the baseline in both splits (see :func:`_promotion`), so that
+a cycle without a scene is not worse than climatology.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from models.risk import (
     predict_probability,
     with_optional_missing,
 )
-from models.risk_data import FEATURES, OPTIONAL_FEATURES
+from models.risk_data import FEATURES, OPTIONAL_FEATURES, RAIN_FEATURES
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +52,20 @@ AREA_FOLDS = 5
 # Pseudo-count of the climatology's shrinkage towards the calendar-month share.
 CLIMATOLOGY_PRIOR_MONTHS = 2.0
 BOOTSTRAP_SAMPLES = 300
+# Feature sets scored in each split, as keys of the card's validation, and
+# their names in the card's table.
+FEATURE_SETS = {
+    "full_features": "full",
+    "live_features": "live",
+    "live_satellite_features": "live with satellite",
+}
+# The promotion rule, written into the card beside the decision.
+PROMOTION_RULE = (
+    "promoted when, by time and by area, the whole 90 % bootstrap interval of "
+    "the Brier score of the 'live' rows minus that of the circle climatology is "
+    "below zero. The 'live with satellite' rows and the AUC are reported, not "
+    "required"
+)
 
 
 def train(table: pd.DataFrame, out_dir: Path, *, version: str, seed: int = 0) -> dict:
@@ -130,27 +149,36 @@ def _area_folds(table: pd.DataFrame, *, seed: int) -> list[np.ndarray]:
 
 def _score_split(table: pd.DataFrame, folds: list[np.ndarray], *, seed: int) -> dict:
     """Out-of-fold predictions of model and baseline, scored."""
-    labels, model_full, model_live, baseline = [], [], [], []
+    labels, baseline = [], []
+    predictions = {kind: [] for kind in FEATURE_SETS}
     for test in folds:
         train_rows, test_rows = table[~test], table[test]
         booster = fit(train_rows, seed=seed)
         labels.append(test_rows["flooded"].to_numpy(bool))
-        model_full.append(predict_probability(booster, test_rows))
-        model_live.append(
-            predict_probability(booster, with_optional_missing(test_rows))
-        )
+        for kind, rows in _feature_sets(test_rows).items():
+            predictions[kind].append(predict_probability(booster, rows))
         baseline.append(climatology(train_rows, test_rows))
     y = np.concatenate(labels)
+    baseline = np.concatenate(baseline)
     scores = {
-        "full_features": _scores(
-            y, np.concatenate(model_full), np.concatenate(baseline), seed
-        ),
-        "live_features": _scores(
-            y, np.concatenate(model_live), np.concatenate(baseline), seed
-        ),
+        kind: _scores(y, np.concatenate(predicted), baseline, seed)
+        for kind, predicted in predictions.items()
     }
     scores["rows"], scores["flooded"] = len(y), int(y.sum())
+    test_rows = table[np.any(folds, axis=0)]
+    scores["flooded_fraction_known"] = int(test_rows["flooded_fraction"].notna().sum())
     return scores
+
+
+def _feature_sets(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Copy the test rows once per entry of ``FEATURE_SETS``, features set missing."""
+    return {
+        "full_features": rows,
+        "live_features": with_optional_missing(rows),
+        "live_satellite_features": rows.assign(
+            **{name: np.nan for name in RAIN_FEATURES}
+        ),
+    }
 
 
 def _scores(y: np.ndarray, model: np.ndarray, baseline: np.ndarray, seed: int) -> dict:
@@ -194,8 +222,8 @@ def _promotion(validation: dict) -> tuple[bool, str]:
 
     The Brier score is a proper score of the probabilities that the
     combination rule thresholds. "Beats" means that the whole 90 % bootstrap
-    interval of model minus baseline is below zero. AUC is reported, not
-    required.
+    interval of model minus baseline is below zero. AUC and the "live with
+    satellite" rows are reported, not required (``PROMOTION_RULE``).
     """
     failures = []
     for split, scores in validation.items():
@@ -281,8 +309,12 @@ def card_markdown(card: dict) -> str:
             f"By time: trained before {card['held_out_from']}, tested from then on. "
             f"By area: {card['area_folds']} folds of whole districts. Baseline: the "
             "circle's climatology for the calendar month. 'live' scores the model "
-            "with rain and flooded fraction missing, as ARGUS runs today. Intervals: "
-            "90 % bootstrap of model minus baseline."
+            "with rain and flooded fraction missing, as a cycle without a fresh "
+            "satellite scene computes them. 'live with satellite' scores it with "
+            "rain missing and the recorded flooded fraction, as a cycle with a "
+            "fresh scene computes them; the fraction is still missing in months "
+            "without a Bhuvan layer. Intervals: 90 % bootstrap of model minus "
+            "baseline."
         ),
         "",
         (
@@ -292,21 +324,30 @@ def card_markdown(card: dict) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for split, scores in card["validation"].items():
-        for kind in ("full_features", "live_features"):
+        for kind, label in FEATURE_SETS.items():
             s = scores[kind]
             lines.append(
-                f"| {split} | {kind.split('_')[0]} | {scores['rows']} | {scores['flooded']} "
+                f"| {split} | {label} | {scores['rows']} | {scores['flooded']} "
                 f"| {s['model_auc']:.3f} | {s['baseline_auc']:.3f} "
                 f"| {s['auc_difference_p05']:+.3f}..{s['auc_difference_p95']:+.3f} "
                 f"| {s['model_brier']:.4f} | {s['baseline_brier']:.4f} "
                 f"| {s['brier_difference_p05']:+.4f}..{s['brier_difference_p95']:+.4f} "
                 f"| {s['pod_at_high_risk']:.2f} | {s['far_at_high_risk']:.2f} |"
             )
+    known = ", ".join(
+        f"{split} {scores['flooded_fraction_known']} of {scores['rows']}"
+        for split, scores in card["validation"].items()
+    )
     lines += [
         "",
-        f"POD and FAR at probability >= {card['high_risk_probability']}.",
+        (
+            f"POD and FAR at probability >= {card['high_risk_probability']}. Test "
+            f"rows with a recorded flooded fraction: {known}."
+        ),
         "",
         "## Promotion",
+        "",
+        f"Rule: {PROMOTION_RULE}.",
         "",
         f"{'Promoted' if card['promoted'] else 'Not promoted'}: {card['promotion_reason']}.",
         "",
@@ -314,8 +355,9 @@ def card_markdown(card: dict) -> str:
         "",
         (
             "- Outcomes are per revenue circle and month; the model is applied per "
-            "village and cycle with the same feature definitions (see "
-            "`models/risk_data.py`). It ranks exposure; it is not a calibrated "
+            "village and cycle with the feature definitions of "
+            "`models/risk_data.py`, which match training except for the flooded "
+            "fraction (last item). It ranks exposure; it is not a calibrated "
             "probability that one village floods in the next hours."
         ),
         (
@@ -328,6 +370,14 @@ def card_markdown(card: dict) -> str:
             "and reporting changed over the years."
         ),
         "- Vulnerability, elevation and river distance are circle averages.",
+        (
+            "- The flooded fraction of training is the share of the circle that "
+            "Bhuvan mapped as inundated at any time in the month. Live it is the "
+            "flooded share within the satellite radius (2 km by default) of the "
+            "village in the newest scene no older than the satellite age limit. "
+            "The 'live with satellite' rows score the circle share, so they do "
+            "not measure how well the village share stands in for it."
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -17,7 +17,14 @@ from models.risk import (
     with_optional_missing,
 )
 from models.risk_data import FEATURES, OPTIONAL_FEATURES, build_training_table
-from models.risk_training import auc, brier, climatology, train
+from models.risk_training import (
+    PROMOTION_RULE,
+    _promotion,
+    auc,
+    brier,
+    climatology,
+    train,
+)
 
 
 def test_training_table_shape(training_table):
@@ -67,6 +74,33 @@ def test_card_scores_both_splits(table_cut, tmp_path):
         assert 0 <= live["model_auc"] <= 1
         assert live["baseline_brier"] > 0
     assert "Promot" in (tmp_path / "m" / "card.md").read_text()
+
+
+def test_card_scores_live_with_satellite(table_cut, tmp_path):
+    card = train(table_cut, tmp_path / "m", version="cut", seed=0)
+    text = (tmp_path / "m" / "card.md").read_text()
+    for split in ("by_time", "by_area"):
+        scores = card["validation"][split]
+        satellite = scores["live_satellite_features"]
+        assert 0 <= satellite["model_auc"] <= 1
+        assert satellite["model_brier"] != scores["live_features"]["model_brier"]
+        assert 0 < scores["flooded_fraction_known"] < scores["rows"]
+        assert f"| {split} | live with satellite | {scores['rows']} |" in text
+    assert f"Rule: {PROMOTION_RULE}." in text
+
+
+def test_promotion_ignores_satellite_rows():
+    passing = {"model_brier": 0.04, "baseline_brier": 0.05}
+    passing["brier_difference_p95"] = -0.001
+    failing = {"model_brier": 0.06, "baseline_brier": 0.05}
+    failing["brier_difference_p95"] = 0.02
+    split = {"live_features": passing, "live_satellite_features": failing}
+    promoted, _ = _promotion({"by_time": split, "by_area": split})
+    assert promoted
+    split = {"live_features": failing, "live_satellite_features": passing}
+    promoted, reason = _promotion({"by_time": split, "by_area": split})
+    assert not promoted
+    assert "by_time: Brier 0.06 vs baseline 0.05" in reason
 
 
 def test_missing_features_give_probabilities(small_model, table_cut):

@@ -191,3 +191,37 @@ def test_combine_rejects_other_villages(features, exposure, small_model):
     risk = live_risk_features(features, exposure, now=NOW).iloc[::-1]
     with pytest.raises(ValueError, match="different villages"):
         combine_levels(levels, risk, small_model)
+
+
+def _with_satellite(fraction, age_h, usable):
+    """Features of the test villages with one satellite value for all of them."""
+    features = _features()
+    count = features.sizes["village"]
+    return features.assign(
+        satellite_flooded_fraction=("village", np.full(count, fraction)),
+        satellite_age_h=("village", np.full(count, age_h)),
+        satellite_usable=("village", np.full(count, usable)),
+    )
+
+
+def test_flooded_fraction_from_usable_scene(exposure):
+    features = _with_satellite(0.3, 5.0, True)
+    risk = live_risk_features(features, exposure, now=NOW)
+    assert (risk["flooded_fraction"] == 0.3).all()
+
+
+def test_flooded_fraction_missing_when_unusable(exposure):
+    features = _with_satellite(0.3, 100.0, False)
+    risk = live_risk_features(features, exposure, now=NOW)
+    assert risk["flooded_fraction"].isna().all()
+
+
+def test_flooded_fraction_missing_without_scene(features, exposure):
+    risk = live_risk_features(features, exposure, now=NOW)
+    assert risk["flooded_fraction"].isna().all()
+
+
+def test_flooded_fraction_percent_rejected(exposure):
+    features = _with_satellite(25.0, 5.0, True)
+    with pytest.raises(ValueError, match=r"satellite_flooded_fraction=25\.0 .*'far'"):
+        live_risk_features(features, exposure, now=NOW)
