@@ -6,10 +6,12 @@ in a backtest of the recorded snapshots. The card's held-out sets are cut from
 the backtest's scored rows. The artifact is promoted only if its card says so.
 """
 
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
 
 from argus.backtest.run import (
     OFFICIAL_PAIRS_FILE,
@@ -26,6 +28,7 @@ from models.regression_artifact import (
     save_regression,
     write_card,
 )
+from models.serving import ARTIFACT_ROOT
 
 # Share of the issue hours, the latest ones, that is held-out time (as for the LSTM).
 HELD_OUT_TIME_SHARE = 0.3
@@ -71,18 +74,31 @@ def card_task(folder: str, backtest_dir: str, seed: int, data: str) -> dict:
     name = Path(folder).name
     note = {"name": f"upstream_regression-{name}", "data": data, "caveats": CAVEATS}
     write_card(Path(folder), card, note)
+    create_markdown_artifact(
+        (Path(folder) / "card.md").read_text(),
+        key="level-regression-card",
+        description="level model card",
+    )
     return {"folder": folder, "promoted": card["promoted"]}
 
 
 @flow(name="train-regression", log_prints=True)
 def train_regression(
     replay_dir: str,
-    out_dir: str,
-    work_dir: str,
+    out_dir: str = str(ARTIFACT_ROOT),
+    work_dir: str | None = None,
     seed: int = 0,
     stations_file: str | None = None,
 ) -> dict:
-    """Write, backtest and card the regression; returns its folder and verdict."""
+    """Write, backtest and card the regression; returns its folder and verdict.
+
+    Without ``work_dir`` the backtest's scratch files go to a temporary folder.
+    """
+    if work_dir is None:
+        with tempfile.TemporaryDirectory(prefix="argus-regression-") as scratch:
+            return train_regression.fn(
+                replay_dir, out_dir, scratch, seed, stations_file
+            )
     times = ReplaySource(Path(replay_dir)).snapshot_times()
     if not times:
         raise ValueError(

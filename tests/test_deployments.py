@@ -78,3 +78,11 @@ def test_serve_creates_every_pool_and_queue_used():
         queue = pool.get("work_queue_name")
         assert queue is None or queue in pools[pool["name"]], name
     assert pools["storm"]["critical"] == 1
+
+
+def test_train_regression_entrypoint_loads_the_flow(monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+
+    flow = load_flow_from_entrypoint(_deployments()["train-regression"]["entrypoint"])
+
+    assert flow.name == "train-regression"
