@@ -73,14 +73,12 @@ def train_regression_command(
             raise ConfigurationError(f"replay folder {str(replay)!r} not found")
         if stations is not None and not stations.is_file():
             raise ConfigurationError(f"--stations file {str(stations)!r} not found")
-        with tempfile.TemporaryDirectory(prefix="argus-regression-") as work_dir:
-            result = train_regression(
-                replay_dir=str(replay),
-                out_dir=str(out),
-                work_dir=work_dir,
-                seed=seed,
-                stations_file=str(stations) if stations else None,
-            )
+        result = train_regression(
+            replay_dir=str(replay),
+            out_dir=str(out),
+            seed=seed,
+            stations_file=str(stations) if stations else None,
+        )
     except FAILURES as error:
         _fail(error)
     if as_json:
