@@ -7,7 +7,7 @@ typo in a deployment fails loudly instead of being ignored.
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from argus.errors import ConfigurationError
@@ -195,5 +195,20 @@ def load_settings() -> Settings:
         )
     try:
         return Settings()
+    except ValidationError as error:
+        raise ConfigurationError(_describe_invalid(error)) from error
     except ValueError as error:
         raise ConfigurationError(f"invalid setting: {error}") from error
+
+
+def _describe_invalid(error: ValidationError) -> str:
+    """Name each rejected variable with its value and the cause, on one line.
+
+    Pydantic's own message starts with "1 validation error for Settings" and
+    puts the variable on later lines, which the command line does not print.
+    """
+    problems = []
+    for item in error.errors():
+        variable = "ARGUS_" + "_".join(str(part) for part in item["loc"]).upper()
+        problems.append(f"{variable}={item.get('input')!r}: {item['msg']}")
+    return "invalid setting " + "; ".join(problems) + "; fix or unset it"

@@ -88,3 +88,18 @@ def test_home_under_a_file_is_one_line(monkeypatch, tmp_path):
 
     assert result.exit_code == 2
     assert "ARGUS_HOME" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "cause"),
+    [("abc", "valid number"), ("0", "greater than 0")],
+)
+def test_invalid_setting_names_variable(monkeypatch, value, cause):
+    monkeypatch.setenv("ARGUS_SERIES_BACKFILL_H", value)
+
+    result = CliRunner().invoke(app, ["status"])
+
+    assert result.exit_code == 2
+    assert f"ARGUS_SERIES_BACKFILL_H={value!r}" in result.stderr
+    assert cause in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
