@@ -182,6 +182,13 @@ def save_artifact(
     return target
 
 
+# Next step for an operator whose level model folder cannot be served.
+_ARTIFACT_HINT = (
+    "point ARGUS_LEVEL_MODEL_DIR at a folder written by `argus train levels` or "
+    "`argus train regression`, or set it to `baseline`"
+)
+
+
 def load_artifact(folder: Path):
     """Load the forecaster of an artifact folder.
 
@@ -191,6 +198,10 @@ def load_artifact(folder: Path):
         If the folder lacks the weights or the model file, or they do not fit.
     """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"level model folder {str(folder)!r} not found; {_ARTIFACT_HINT}"
+        )
     if _kind(folder) == REGRESSION_KIND:
         from models.regression_artifact import load_regression
 
@@ -199,7 +210,7 @@ def load_artifact(folder: Path):
     if missing:
         raise ConfigurationError(
             f"level model folder {str(folder)!r} lacks {', '.join(missing)}; "
-            "point ARGUS_LEVEL_MODEL_DIR at a folder written by `argus train levels`"
+            f"{_ARTIFACT_HINT}"
         )
     try:
         model = json.loads((folder / MODEL_FILE).read_text())
@@ -247,11 +258,27 @@ def promoted_artifacts(root: Path) -> list[Path]:
 
 
 def _kind(folder: Path) -> str | None:
-    """The ``kind`` in an artifact's model file; None for the LSTM or no file."""
-    try:
-        return json.loads((folder / MODEL_FILE).read_text()).get("kind")
-    except (OSError, ValueError, AttributeError):
+    """The ``kind`` in an artifact's model file; None for the LSTM or no file.
+
+    Raises
+    ------
+    ConfigurationError
+        If the model file exists but is not a JSON object.
+    """
+    path = folder / MODEL_FILE
+    if not path.is_file():
         return None
+    try:
+        model = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(
+            f"level model file {str(path)!r} cannot be read: {error}; {_ARTIFACT_HINT}"
+        ) from error
+    if not isinstance(model, dict):
+        raise ConfigurationError(
+            f"level model file {str(path)!r} is not a JSON object; {_ARTIFACT_HINT}"
+        )
+    return model.get("kind")
 
 
 def _json_float(value) -> float | None:

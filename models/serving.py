@@ -48,13 +48,16 @@ def serving_forecaster(settings: Settings):
         return PersistenceTrendForecaster()
     if choice:
         folder = Path(choice).expanduser().resolve()
+        # Load first, so a folder that cannot serve fails with its own cause
+        # instead of a warning about its card.
+        forecaster = _load(folder)
         if not _card_promoted(folder):
             logger.warning(
                 "level model %s is not promoted by its card; serving it because "
                 "ARGUS_LEVEL_MODEL_DIR names it",
                 folder,
             )
-        return _load(folder)
+        return forecaster
 
     from models.level_forecaster import promoted_artifacts
 

@@ -185,7 +185,7 @@ def test_serving_missing_artifact_rejected(tmp_path):
 
     settings = Settings(home=tmp_path, level_model_dir=str(tmp_path / "absent"))
 
-    with pytest.raises(ConfigurationError, match="lacks weights.pt, model.json"):
+    with pytest.raises(ConfigurationError, match="absent' not found"):
         serving_forecaster(settings)
 
 
