@@ -1,5 +1,6 @@
 """Every notebook in notebooks/ runs from top to bottom on the recorded data."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -58,3 +59,18 @@ def test_notebook_runs(path, shared_data, monkeypatch, request):
     ]
     assert not [o for o in outputs if o.output_type == "error"]
     assert outputs
+
+
+def test_forecast_skill_default_is_readme_out():
+    """Without BACKTEST_DIR the notebook reads the README's `--out backtest-out`."""
+    notebook_path = NOTEBOOKS[0].parent / "forecast_skill.ipynb"
+    repo_root = notebook_path.parents[1]
+    setup = nbformat.read(notebook_path, as_version=4).cells[1].source
+    match = re.search(r'os\.environ\.get\("BACKTEST_DIR", "([^"]+)"\)', setup)
+    readme = (repo_root / "README.md").read_text()
+
+    assert match is not None
+    assert "--out backtest-out" in readme
+    # A notebook's kernel starts in the notebook's folder.
+    default = (notebook_path.parent / match.group(1)).resolve()
+    assert default == repo_root / "backtest-out"
