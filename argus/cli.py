@@ -57,6 +57,20 @@ EXIT_CODES = {
 FAILURES = (ArgusError, SQLAlchemyError, OSError)
 
 
+def _require_output_folder(path: Path, option: str = "--out") -> None:
+    """Reject an output path that exists but is not a folder.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``path`` is a file (or anything else that is not a folder).
+    """
+    if path.exists() and not path.is_dir():
+        raise ConfigurationError(
+            f"{option} {str(path)!r} exists and is not a folder; pass a folder"
+        )
+
+
 def _fail(error: BaseException) -> None:
     """Print one clear line to stderr and exit with the code of the error kind."""
     code = next((c for kind, c in EXIT_CODES.items() if isinstance(error, kind)), 1)

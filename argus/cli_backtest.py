@@ -82,6 +82,7 @@ def _run(
 ):
     from argus.backtest.circles import CircleReports
     from argus.backtest.run import BacktestRequest, run_backtest
+    from argus.cli import _require_output_folder
     from argus.settings import load_settings
     from models.serving import serving_forecaster
 
@@ -100,6 +101,7 @@ def _run(
         )
     if any(reports_given) and villages is None:
         raise ConfigurationError("the revenue-circle check needs --villages")
+    _require_output_folder(out)
     settings = load_settings()
     request = BacktestRequest(
         replay_dir=replay,

@@ -65,7 +65,7 @@ def train_regression_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Backtest the adaptive upstream regression, write its artifact and card."""
-    from argus.cli import FAILURES, _fail
+    from argus.cli import FAILURES, _fail, _require_output_folder
     from flows.train_regression import train_regression
 
     try:
@@ -73,6 +73,8 @@ def train_regression_command(
             raise ConfigurationError(f"replay folder {str(replay)!r} not found")
         if stations is not None and not stations.is_file():
             raise ConfigurationError(f"--stations file {str(stations)!r} not found")
+        _require_snapshots(replay)
+        _require_output_folder(out)
         result = train_regression(
             replay_dir=str(replay),
             out_dir=str(out),
@@ -89,11 +91,24 @@ def train_regression_command(
     typer.echo(f"card: {Path(result['folder']) / 'card.md'}")
 
 
+def _require_snapshots(replay: Path) -> None:
+    """Reject a replay folder without any ``ffs_*`` snapshot file."""
+    from argus.sources.replay import ReplaySource
+
+    if not ReplaySource(replay).snapshot_times():
+        raise ConfigurationError(
+            f"replay folder {str(replay)!r} contains no "
+            "ffs_<YYYY-MM-DDTHHMM>[_N].json[.gz] files"
+        )
+
+
 def _train(replay, out, seed, epochs, camels, max_snapshots) -> dict:
+    from argus.cli import _require_output_folder
     from flows.train_levels import train_levels
 
     if not replay.is_dir():
         raise ConfigurationError(f"replay folder {str(replay)!r} not found")
+    _require_output_folder(out)
     if camels is not None and not camels.is_dir():
         raise ConfigurationError(f"CAMELS folder {str(camels)!r} not found")
     with tempfile.TemporaryDirectory(prefix="argus-train-") as work_dir:

@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import pytest
 from typer.testing import CliRunner
 
 from argus.cli import app
@@ -51,3 +52,32 @@ def test_train_regression_missing_replay_folder(tmp_path):
     assert result.exit_code == 2
     assert "replay folder" in result.stderr
     assert "not found" in result.stderr
+
+
+def test_train_regression_empty_replay_folder(tmp_path):
+    result = CliRunner().invoke(
+        app, ["train", "regression", "--replay", str(tmp_path), "--out", str(tmp_path)]
+    )
+
+    assert result.exit_code == 2
+    assert f"replay folder '{tmp_path}' contains no ffs_" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["train", "regression"], ["backtest"]])
+def test_out_that_is_a_file_rejected(shared_data, tmp_path, command):
+    snapshots = tmp_path / "snaps"
+    snapshots.mkdir()
+    name = "ffs_2026-08-01T0600.json.gz"
+    shutil.copy(shared_data / "cwc_ffs" / "snapshots" / name, snapshots / name)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("keep me")
+
+    result = CliRunner().invoke(
+        app, [*command, "--replay", str(snapshots), "--out", str(blocker)]
+    )
+
+    assert result.exit_code == 2
+    assert f"--out '{blocker}' exists and is not a folder" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert blocker.read_text() == "keep me"
