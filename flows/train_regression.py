@@ -6,6 +6,7 @@ in a backtest of the recorded snapshots. The card's held-out sets are cut from
 the backtest's scored rows. The artifact is promoted only if its card says so.
 """
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -19,12 +20,14 @@ from argus.backtest.run import (
     BacktestRequest,
     run_backtest,
 )
+from argus.errors import ConfigurationError
 from argus.settings import load_settings
 from argus.sources.replay import ReplaySource
 from models.adaptive_regression import RegressionConfig
 from models.regression_artifact import (
     evaluate,
     load_regression,
+    regression_version,
     save_regression,
     write_card,
 )
@@ -104,9 +107,41 @@ def train_regression(
         raise ValueError(
             f"no snapshot files in {replay_dir!r}; pass a folder of ffs_*.json.gz polls"
         )
-    folder = save_regression(Path(out_dir), RegressionConfig(), pd.Timestamp(times[-1]))
-    backtest_dir = backtest_task(replay_dir, str(folder), work_dir, seed, stations_file)
     data = (
         f"{len(times)} snapshot times from {times[0]:%Y-%m-%d} to {times[-1]:%Y-%m-%d}"
     )
+    config = RegressionConfig()
+    version = regression_version(config, pd.Timestamp(times[-1]))
+    _reject_card_from_other_data(Path(out_dir) / version, data)
+    folder = save_regression(Path(out_dir), config, pd.Timestamp(times[-1]))
+    backtest_dir = backtest_task(replay_dir, str(folder), work_dir, seed, stations_file)
     return card_task(str(folder), backtest_dir, seed, data)
+
+
+def _reject_card_from_other_data(folder: Path, data: str) -> None:
+    """Reject an output folder whose card was written from other snapshots.
+
+    The version names only the data's last day and the settings, so a shorter
+    cut ending on the same day maps to the same folder, and its card would
+    replace the card that promoted the artifact.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``folder`` has a card whose data differs from ``data``.
+    """
+    card_file = folder / "card.json"
+    if not card_file.is_file():
+        return
+    try:
+        existing = json.loads(card_file.read_text()).get("data")
+    except (OSError, ValueError, AttributeError) as error:
+        raise ConfigurationError(
+            f"artifact card {str(card_file)!r} cannot be read ({error}); "
+            "pass another --out (out_dir) to keep it"
+        ) from error
+    if existing != data:
+        raise ConfigurationError(
+            f"artifact folder {str(folder)!r} already has a card from {existing}, "
+            f"and this run backtests {data}; pass another --out (out_dir) to keep that card"
+        )

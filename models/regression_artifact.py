@@ -42,9 +42,7 @@ def save_regression(root: Path, config: RegressionConfig, data_end: pd.Timestamp
     digits of the SHA-256 of the settings, so the same settings give the same
     version.
     """
-    settings = json.dumps(config.to_dict(), sort_keys=True)
-    digest = hashlib.sha256(settings.encode()).hexdigest()[:8]
-    version = f"{data_end:%Y%m%d}-{digest}"
+    version = regression_version(config, data_end)
     folder = Path(root) / version
     folder.mkdir(parents=True, exist_ok=True)
     model = {
@@ -55,6 +53,13 @@ def save_regression(root: Path, config: RegressionConfig, data_end: pd.Timestamp
     }
     (folder / MODEL_FILE).write_text(json.dumps(model, indent=1, sort_keys=True))
     return folder
+
+
+def regression_version(config: RegressionConfig, data_end: pd.Timestamp) -> str:
+    """Return the artifact version: the data's last day and the settings' digest."""
+    settings = json.dumps(config.to_dict(), sort_keys=True)
+    digest = hashlib.sha256(settings.encode()).hexdigest()[:8]
+    return f"{data_end:%Y%m%d}-{digest}"
 
 
 def load_regression(folder: Path) -> AdaptiveRegressionForecaster:

@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from argus.cli import app
+from models.serving import ARTIFACT_ROOT
 
 
 def test_train_regression_command(prefect_harness, shared_data, tmp_path):
@@ -81,3 +82,25 @@ def test_out_that_is_a_file_rejected(shared_data, tmp_path, command):
     assert f"--out '{blocker}' exists and is not a folder" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert blocker.read_text() == "keep me"
+
+
+def test_card_from_other_data_kept(prefect_harness, shared_data, tmp_path):
+    committed = ARTIFACT_ROOT / "20260808-ff6d52da"
+    out = tmp_path / "levels"
+    shutil.copytree(committed, out / committed.name)
+    card_before = (out / committed.name / "card.json").read_text()
+    # The last two polls end on the same day as the committed artifact's data.
+    snapshots = sorted((shared_data / "cwc_ffs" / "snapshots").glob("ffs_*.json.gz"))
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    for path in snapshots[-2:]:
+        shutil.copyfile(path, cut / path.name)
+
+    result = CliRunner().invoke(
+        app, ["train", "regression", "--replay", str(cut), "--out", str(out)]
+    )
+
+    assert result.exit_code == 2
+    assert "already has a card from 128 snapshot times" in result.stderr
+    assert "pass another --out" in result.stderr
+    assert (out / committed.name / "card.json").read_text() == card_before
