@@ -71,6 +71,23 @@ def _require_output_folder(path: Path, option: str = "--out") -> None:
         )
 
 
+def _warn_if_after_snapshots(source, cycle_at: datetime, at: str) -> None:
+    """Warn when --at is so far past the newest snapshot that every gauge is stale."""
+    from argus.settings import load_settings
+
+    max_age_h = load_settings().gauge_max_age_h
+    newest = source.latest_time()
+    hours_after = (cycle_at - newest).total_seconds() / 3600
+    if hours_after > max_age_h:
+        typer.echo(
+            f"argus: warning: --at {at!r} is {hours_after:.0f} h after the newest "
+            f"snapshot ({newest.astimezone(IST).isoformat()}), more than "
+            f"ARGUS_GAUGE_MAX_AGE_H={max_age_h:g} h, so every gauge reading is "
+            "stale and no village can be monitored; check --at",
+            err=True,
+        )
+
+
 def _fail(error: BaseException) -> None:
     """Print one clear line to stderr and exit with the code of the error kind."""
     code = next((c for kind, c in EXIT_CODES.items() if isinstance(error, kind)), 1)
@@ -176,7 +193,9 @@ def _run_cycle(replay: Path | None, at: str | None, stations: Path | None) -> di
                 f"--at {at!r} is in the future; a replay runs as of a past time"
             )
         # Fail before the flow starts when nothing is visible at --at.
-        ReplaySource(replay).require_visible(cycle_at)
+        source = ReplaySource(replay)
+        source.require_visible(cycle_at)
+        _warn_if_after_snapshots(source, cycle_at, at)
     if villages_loaded() == 0:
         if replay is None:
             logger.info("no villages loaded; fetching them from OpenStreetMap")

@@ -103,3 +103,20 @@ def test_invalid_setting_names_variable(monkeypatch, value, cause):
     assert f"ARGUS_SERIES_BACKFILL_H={value!r}" in result.stderr
     assert cause in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_replay_long_after_snapshots_warns(argus_env, shared_data, tmp_path):
+    snapshots = tmp_path / "snaps"
+    snapshots.mkdir()
+    shutil.copy(shared_data / "cwc_ffs" / "snapshots" / GOOD, snapshots / GOOD)
+    stations = shared_data / "cwc_ffs" / "stations_assam.json"
+    args = ["run", "--replay", str(snapshots), "--stations", str(stations)]
+
+    late = CliRunner().invoke(app, [*args, "--at", "2026-08-01T12:01+05:30"])
+    soon = CliRunner().invoke(app, [*args, "--at", "2026-08-01T11:59+05:30"])
+
+    assert late.exit_code == 0
+    assert "is 6 h after the newest snapshot" in late.stderr
+    assert "check --at" in late.stderr
+    assert soon.exit_code == 0
+    assert "after the newest snapshot" not in soon.stderr
