@@ -173,8 +173,10 @@ def run(
 
 def _run_cycle(replay: Path | None, at: str | None, stations: Path | None) -> dict:
     from argus.commands import fetch_villages, villages_loaded
+    from argus.settings import load_settings
     from argus.sources.replay import ReplaySource
     from flows.nowcast import nowcast
+    from models.serving import serving_forecaster
 
     if at is not None:
         _parse_time(at, "--at")
@@ -196,6 +198,9 @@ def _run_cycle(replay: Path | None, at: str | None, stations: Path | None) -> di
         source = ReplaySource(replay)
         source.require_visible(cycle_at)
         _warn_if_after_snapshots(source, cycle_at, at)
+    # Load the level model before the cycle opens, so a broken
+    # ARGUS_LEVEL_MODEL_DIR fails here and leaves no failed cycle behind.
+    serving_forecaster(load_settings())
     if villages_loaded() == 0:
         if replay is None:
             logger.info("no villages loaded; fetching them from OpenStreetMap")

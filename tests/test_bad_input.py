@@ -120,3 +120,22 @@ def test_replay_long_after_snapshots_warns(argus_env, shared_data, tmp_path):
     assert "check --at" in late.stderr
     assert soon.exit_code == 0
     assert "after the newest snapshot" not in soon.stderr
+
+
+def test_broken_level_model_opens_no_cycle(argus_env, shared_data, tmp_path):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "model.json").write_text('{"kind": ')
+    snapshots = shared_data / "cwc_ffs" / "snapshots"
+    args = ["run", "--replay", str(snapshots), "--at", "2026-08-01T12:00+05:30"]
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ARGUS_LEVEL_MODEL_DIR", str(model_dir))
+        result = CliRunner().invoke(app, args)
+    status = CliRunner().invoke(app, ["status"])
+
+    assert result.exit_code == 2
+    assert "model.json' cannot be read" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert status.exit_code == 1
+    assert "no cycle" in status.stderr
