@@ -143,5 +143,6 @@ def _reject_card_from_other_data(folder: Path, data: str) -> None:
     if existing != data:
         raise ConfigurationError(
             f"artifact folder {str(folder)!r} already has a card from {existing}, "
-            f"and this run backtests {data}; pass another --out (out_dir) to keep that card"
+            f"and this run backtests {data}; pass another --out (out_dir) to keep "
+            "that card"
         )
