@@ -90,6 +90,7 @@ def _run(
     last = parse_time(end, "--end") if end else None
     if first and last and last < first:
         raise ConfigurationError(f"--end {end!r} is before --start {start!r}")
+    _check_window(replay, first, last, start, end)
     for option, path in zip(("--villages", "--stations", *REPORT_OPTIONS),
                             (villages, stations, *report_files), strict=True):  # fmt: skip
         if path is not None and not path.is_file():
@@ -116,6 +117,24 @@ def _run(
     return run_backtest(
         request, forecaster=serving_forecaster(settings), settings=settings
     )
+
+
+def _check_window(replay: Path, first, last, start, end) -> None:
+    """Reject a --start after the last snapshot or an --end before the first."""
+    from argus.sources.replay import ReplaySource
+
+    if not replay.is_dir():
+        return
+    times = ReplaySource(replay).snapshot_times()
+    if not times:
+        return
+    span = f"the snapshots run from {times[0].isoformat()} to {times[-1].isoformat()}"
+    if first and first > times[-1]:
+        raise ConfigurationError(
+            f"--start {start!r} is after the last snapshot; {span}"
+        )
+    if last and last < times[0]:
+        raise ConfigurationError(f"--end {end!r} is before the first snapshot; {span}")
 
 
 def format_summary(metrics: dict, out: Path) -> str:

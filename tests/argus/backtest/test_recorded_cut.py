@@ -159,3 +159,28 @@ def test_recorded_cut_writes_scored_rows(recorded_run):
     assert len(scored) == by_bucket
     assert scored[["observed_m", "persistence_m"]].notna().all().all()
     assert len(pairs) == metrics["official"]["buckets"]["1-24"]["pairs"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--start", "2026-09-01T00:00+05:30", "is after the last snapshot"),
+        ("--end", "2026-07-01T00:00+05:30", "is before the first snapshot"),
+    ],
+)
+def test_cli_rejects_window_outside_snapshots(
+    shared_data, tmp_path, option, value, message
+):
+    snapshots = sorted((shared_data / "cwc_ffs" / "snapshots").glob("ffs_*.json.gz"))
+    for path in snapshots[:2]:
+        shutil.copyfile(path, tmp_path / path.name)
+
+    result = CliRunner().invoke(
+        app,
+        ["backtest", "--replay", str(tmp_path), "--out", str(tmp_path / "o"),
+         option, value],
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "the snapshots run from 2026-07-27" in result.stderr
