@@ -90,7 +90,7 @@ def normalise_station_code(raw: str) -> str:
     if not isinstance(raw, str):
         # ValueError, not TypeError: callers catch one error for any bad code.
         raise ValueError(  # noqa: TRY004
-            f"station code {raw!r} is a {type(raw).__name__}, not text; "
+            f"station code {raw!r} has type {type(raw).__name__}, not text; "
             "pass the code as a string such as '002-LBDJPG'"
         )
     code = _WHITESPACE.sub("", raw).upper()
@@ -198,7 +198,7 @@ def _load_stations_object(path: Path) -> list[tuple[str, Any]]:
 def _record_from_file(code: str, entry: Any, path: Path) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise InputError(
-            f"station {code!r} in {str(path)!r} is a {type(entry).__name__}, "
+            f"station {code!r} in {str(path)!r} has type {type(entry).__name__}, "
             "not an object; fix or remove that entry"
         )
     lon, lat = _lon_lat(entry.get("coordinates"))
@@ -242,7 +242,7 @@ def _coded_rows(rows: Any, *, table: str) -> list[tuple[str, Mapping[str, Any]]]
     """Rows of a reference table with a usable station code, in order."""
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ValueError(
-            f"FFS table {table} is a {type(rows).__name__}, not a list of "
+            f"FFS table {table} has type {type(rows).__name__}, not a list of "
             "objects; check the API answer"
         )
     coded = [(row.get("stationCode"), row) for row in rows]

@@ -301,7 +301,7 @@ def parse_snapshot(payload: Any, *, source: str) -> GaugeBatch:
         If the object or one of its parts has the wrong shape.
     """
     if not isinstance(payload, dict):
-        raise PayloadError(source, f"is a {type(payload).__name__}, not an object")
+        raise PayloadError(source, f"has type {type(payload).__name__}, not an object")
     missing = {"latest_levels", "series", "above_warning", "forecasts"} - set(payload)
     if missing:
         raise PayloadError(source, f"lacks the parts {sorted(missing)}")
@@ -362,11 +362,11 @@ def _lists_of(series: dict[str, Any], source: str) -> list[list[Any]]:
 def _check_rows(rows: Any, source: str, expected: tuple[str, ...]) -> list[dict]:
     """The rows, after checking the payload's shape (not each row's content)."""
     if not isinstance(rows, list):
-        raise PayloadError(source, f"is a {type(rows).__name__}, expected a list")
+        raise PayloadError(source, f"has type {type(rows).__name__}, expected a list")
     for position, row in enumerate(rows):
         if not isinstance(row, dict):
             raise PayloadError(
-                source, f"row {position} is a {type(row).__name__}, not an object"
+                source, f"row {position} has type {type(row).__name__}, not an object"
             )
         if "id" in expected and not isinstance(row.get("id", {}), dict):
             raise PayloadError(

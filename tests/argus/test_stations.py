@@ -122,5 +122,5 @@ def test_stations_from_reference_tables_marks_types() -> None:
 
 
 def test_stations_from_reference_tables_rejects_non_list() -> None:
-    with pytest.raises(ValueError, match="flood-forecast-static is a dict"):
+    with pytest.raises(ValueError, match="flood-forecast-static has type dict"):
         stations_from_reference_tables({"a": 1}, [])  # type: ignore[arg-type]

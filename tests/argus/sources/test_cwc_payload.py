@@ -113,9 +113,9 @@ def test_parse_forecasts_converts_times(snapshot: dict) -> None:
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ("oops", r"test: is a str, expected a list"),
+        ("oops", r"test: has type str, expected a list"),
         ({"002-LBDJPG": 4.86}, r"series of station .002-LBDJPG. is not a list"),
-        ([1, 2], r"test: row 0 is a int, not an object"),
+        ([1, 2], r"test: row 0 has type int, not an object"),
         ([{"id": "x"}], r"test: row 0 has an 'id' that is not an object"),
         ([{"title": "Not Found"}], r"test: none of its 1 rows has any of the fields"),
     ],
