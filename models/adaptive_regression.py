@@ -46,7 +46,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from models.baseline import PersistenceTrendForecaster, hourly_grid
+from models.baseline import PersistenceTrendForecaster, hourly_grid, overwrite_rows
 
 logger = logging.getLogger(__name__)
 
@@ -149,22 +149,12 @@ class AdaptiveRegressionForecaster:
         p10, p50, p90, served = regression_quantiles(
             grid.levels_m, upstream, leads, self.config
         )
-        rows = pd.DataFrame(
-            {
-                "station_code": np.repeat(grid.station_codes, leads.size),
-                "lead_time_h": np.tile(leads, len(grid.station_codes)),
-                "p10_m": p10.ravel(),
-                "p50_m": p50.ravel(),
-                "p90_m": p90.ravel(),
-                "served": np.repeat(served, leads.size),
-            }
+        # A gauge the baseline left out (no reading for two days) stays out.
+        served &= np.isin(grid.station_codes, frame["station_code"].unique())
+        quantiles = np.stack([p10, p50, p90], axis=-1)[served]
+        frame = overwrite_rows(
+            frame, grid.station_codes[served], leads, quantiles, self.name
         )
-        rows = rows[rows["served"]].drop(columns="served")
-        keyed = frame.set_index(["station_code", "lead_time_h"])
-        update = rows.set_index(["station_code", "lead_time_h"])
-        update = update[update.index.isin(keyed.index)]
-        keyed.loc[update.index, ["p10_m", "p50_m", "p90_m"]] = update.to_numpy()
-        keyed.loc[update.index, "model"] = self.name
         logger.info(
             "%s: regression served %d of %d gauges issued at %s",
             self.name,
@@ -172,7 +162,7 @@ class AdaptiveRegressionForecaster:
             len(served),
             issued_at,
         )
-        return keyed.reset_index()[list(frame.columns)]
+        return frame
 
 
 def upstream_indices(

@@ -190,6 +190,28 @@ def hourly_grid(
     return HourlyGrid(codes.astype(object), grid, age_h, issued)
 
 
+def overwrite_rows(frame, codes, leads, quantiles, name) -> pd.DataFrame:
+    """Replace the baseline rows of the served stations with a model's.
+
+    ``quantiles`` has shape (station, lead, 3): p10, p50, p90 [m] for each of
+    ``codes`` and ``leads``; every code must have baseline rows in ``frame``.
+    """
+    model_rows = pd.DataFrame(
+        {
+            "station_code": np.repeat(codes, len(leads)),
+            "lead_time_h": np.tile(leads, len(codes)),
+            "p10_m": quantiles[..., 0].ravel(),
+            "p50_m": quantiles[..., 1].ravel(),
+            "p90_m": quantiles[..., 2].ravel(),
+        }
+    )
+    keyed = frame.set_index(["station_code", "lead_time_h"])
+    update = model_rows.set_index(["station_code", "lead_time_h"])
+    keyed.loc[update.index, ["p10_m", "p50_m", "p90_m"]] = update.to_numpy()
+    keyed.loc[update.index, "model"] = name
+    return keyed.reset_index()[list(frame.columns)]
+
+
 def summarise_gauges(
     history: pd.DataFrame,
     thresholds: pd.DataFrame,

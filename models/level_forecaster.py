@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from argus.errors import ConfigurationError
-from models.baseline import PersistenceTrendForecaster, hourly_grid
+from models.baseline import PersistenceTrendForecaster, hourly_grid, overwrite_rows
 from models.level_net import N_STATIC, LevelNetConfig, QuantileLSTM
 from models.level_training import cut_inputs, predict_quantiles
 
@@ -107,7 +107,7 @@ class LevelForecaster:
                 self.network, _take(inputs, served), self.config
             )
             picked = quantiles[:, leads - 1, :]
-            frame = _overwrite(
+            frame = overwrite_rows(
                 frame, np.asarray(codes)[served], leads, picked, self.name
             )
         logger.info(
@@ -129,24 +129,6 @@ def _take(inputs, rows):
         age_h=inputs.age_h[rows],
         usable=inputs.usable[rows],
     )
-
-
-def _overwrite(frame, codes, leads, quantiles, name) -> pd.DataFrame:
-    """Replace the baseline rows of the served stations with the model's."""
-    model_rows = pd.DataFrame(
-        {
-            "station_code": np.repeat(codes, len(leads)),
-            "lead_time_h": np.tile(leads, len(codes)),
-            "p10_m": quantiles[..., 0].ravel(),
-            "p50_m": quantiles[..., 1].ravel(),
-            "p90_m": quantiles[..., 2].ravel(),
-        }
-    )
-    keyed = frame.set_index(["station_code", "lead_time_h"])
-    update = model_rows.set_index(["station_code", "lead_time_h"])
-    keyed.loc[update.index, ["p10_m", "p50_m", "p90_m"]] = update.to_numpy()
-    keyed.loc[update.index, "model"] = name
-    return keyed.reset_index()[list(frame.columns)]
 
 
 def save_artifact(
