@@ -21,7 +21,7 @@ from argus.storage.source_tables import VillageSource
 from argus.storage.tables import Village, VillageState
 from argus.storage.villages import count_villages, upsert_villages
 from argus.subscribers import SubscriberImport, import_subscribers
-from argus.villages import fetch_overpass, read_osm_places, read_villages_csv
+from argus.villages import fetch_overpass, read_village_file
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +35,10 @@ def import_villages(path: Path) -> tuple[int, list[str]]:
 
     Returns the number stored and the rejected rows with their reasons.
     """
-    if not path.is_file():
-        raise InputError(f"villages file {str(path)!r} not found")
-    problems: list[str] = []
-    if path.suffix.lower() == ".csv":
-        read = read_villages_csv(path)
-        villages = read.villages
-        problems = [f"{path}:{p.line}: {p.reason}" for p in read.problems]
-    else:
-        villages = read_osm_places(path)
+    read = read_village_file(path)
+    problems = [f"{path}:{p.line}: {p.reason}" for p in read.problems]
     with session_scope(_engine()) as session:
-        stored = upsert_villages(session, villages, source=path.name)
+        stored = upsert_villages(session, read.villages, source=path.name)
     return stored, problems
 
 

@@ -124,6 +124,21 @@ def read_osm_places(path: Path | str) -> pd.DataFrame:
     return frame
 
 
+def read_village_file(path: Path) -> VillagesCsv:
+    """Read villages from a CSV file, or else from an OSM places JSON file.
+
+    Raises
+    ------
+    InputError
+        If ``path`` is not a file (or is unreadable, as the readers raise).
+    """
+    if not path.is_file():
+        raise InputError(f"villages file {str(path)!r} not found")
+    if path.suffix.lower() == ".csv":
+        return read_villages_csv(path)
+    return VillagesCsv(path=path, villages=read_osm_places(path))
+
+
 def read_villages_csv(path: Path | str) -> VillagesCsv:
     """Read a villages CSV file, keeping the good rows and listing the bad lines.
 

@@ -47,7 +47,6 @@ from argus.backtest.simulate import (
     scratch_engine,
 )
 from argus.cycle import refresh_stations
-from argus.errors import InputError
 from argus.settings import Settings
 from argus.sources.gauges import ReplayGaugeSource
 from argus.sources.replay import STATIONS_FILE_NAMES, is_snapshot_name
@@ -55,7 +54,7 @@ from argus.storage import observations as obs_store
 from argus.storage.db import session_scope
 from argus.storage.tables import OfficialForecast
 from argus.storage.villages import load_villages, upsert_villages
-from argus.villages import read_osm_places, read_villages_csv
+from argus.villages import read_village_file
 
 logger = logging.getLogger(__name__)
 
@@ -178,17 +177,10 @@ def _load_villages(engine: sa.Engine, path: Path | None) -> list[str]:
     """Store the villages of a CSV or OSM places file; return rejected rows."""
     if path is None:
         return []
-    if not path.is_file():
-        raise InputError(f"villages file {str(path)!r} not found")
-    rejected: list[str] = []
-    if path.suffix.lower() == ".csv":
-        read = read_villages_csv(path)
-        villages = read.villages
-        rejected = [f"{path.name}:{p.line}: {p.reason}" for p in read.problems]
-    else:
-        villages = read_osm_places(path)
+    read = read_village_file(path)
+    rejected = [f"{path.name}:{p.line}: {p.reason}" for p in read.problems]
     with session_scope(engine) as session:
-        upsert_villages(session, villages, source=path.name)
+        upsert_villages(session, read.villages, source=path.name)
     for problem in rejected:
         logger.warning("village row skipped: %s", problem)
     return rejected
