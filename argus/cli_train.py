@@ -12,6 +12,9 @@ from argus.errors import ConfigurationError
 train_app = typer.Typer(help="Train models from recorded data.", no_args_is_help=True)
 
 DEFAULT_OUT = Path("models/artifacts/levels")
+ArtifactFolder = Annotated[
+    Path, typer.Option(help="Folder that receives the artifact <version>/.")
+]
 
 
 @train_app.command("levels")
@@ -19,9 +22,7 @@ def train_levels_command(
     replay: Annotated[
         Path, typer.Option(help="Folder of recorded FFS snapshots to train on.")
     ],
-    out: Annotated[
-        Path, typer.Option(help="Folder that receives the artifact <version>/.")
-    ] = DEFAULT_OUT,
+    out: ArtifactFolder = DEFAULT_OUT,
     seed: Annotated[int, typer.Option(help="Seed of the split and the training.")] = 0,
     epochs: Annotated[int, typer.Option(help="Training epochs.", min=1)] = 30,
     camels: Annotated[
@@ -41,12 +42,7 @@ def train_levels_command(
         result = _train(replay, out, seed, epochs, camels, max_snapshots)
     except FAILURES as error:
         _fail(error)
-    if as_json:
-        typer.echo(json.dumps(result, sort_keys=True))
-        return
-    verdict = "promoted" if result["promoted"] else "not promoted (baseline serves)"
-    typer.echo(f"level model {result['folder']}: {verdict}")
-    typer.echo(f"card: {Path(result['folder']) / 'card.md'}")
+    _print_result(result, as_json)
 
 
 @train_app.command("regression")
@@ -54,9 +50,7 @@ def train_regression_command(
     replay: Annotated[
         Path, typer.Option(help="Folder of recorded FFS snapshots to backtest on.")
     ],
-    out: Annotated[
-        Path, typer.Option(help="Folder that receives the artifact <version>/.")
-    ] = DEFAULT_OUT,
+    out: ArtifactFolder = DEFAULT_OUT,
     stations: Annotated[
         Path | None,
         typer.Option(help="Station reference file (default: found beside DIR)."),
@@ -83,6 +77,11 @@ def train_regression_command(
         )
     except FAILURES as error:
         _fail(error)
+    _print_result(result, as_json)
+
+
+def _print_result(result: dict, as_json: bool) -> None:
+    """Print a level model's folder and verdict, or the result as JSON."""
     if as_json:
         typer.echo(json.dumps(result, sort_keys=True))
         return
