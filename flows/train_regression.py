@@ -3,7 +3,7 @@
 The regression is refitted at every issue. Training it therefore means fixing
 its settings, writing them as a versioned artifact, and scoring that artifact
 in a backtest of the recorded snapshots. The card's held-out sets are cut from
-the backtest's scored rows. The artifact is promoted only if its card says so.
+the backtest's scored rows. The artifact is promoted only if its card marks it promoted.
 """
 
 import json

@@ -240,7 +240,7 @@ def promoted_artifacts(root: Path) -> list[Path]:
 
 
 def _kind(folder: Path) -> str | None:
-    """The ``kind`` in an artifact's model file; None for the LSTM or no file.
+    """Return the ``kind`` in an artifact's model file: None for the LSTM or no file.
 
     Raises
     ------

@@ -181,6 +181,31 @@ def render_card(card: dict) -> str:
         f"issues from {card['holdout_from']}. Held-out stations:",
         f"{', '.join(card['held_out_stations'])}.",
         "",
+    ]
+    lines += _persistence_table(card)
+    lines += [
+        "",
+        "Against CWC's official forecasts on matched pairs (1-24 h; interval over",
+        "station-days):",
+        "",
+    ]
+    lines += _official_table(card)
+
+    lines += ["", "Share of forecast rows per serving model:", ""]
+    lines += [
+        f"- {model}: {share:.3f}" for model, share in card["served_share"].items()
+    ]
+    failures = [f"{s}: {f}" for s, fs in card["failures"].items() for f in fs]
+    lines += ["", "Promotion rule failures:" if failures else "Promotion rule: met."]
+    lines += [f"- {failure}" for failure in failures]
+    for caveat in card.get("caveats", []):
+        lines += ["", caveat]
+    return "\n".join(lines) + "\n"
+
+
+def _persistence_table(card: dict) -> list[str]:
+    """Build the Markdown rows of the model against persistence per set and bucket."""
+    lines = [
         (
             "| set | lead | n | model MAE [m] | persistence MAE [m] | "
             "model − persistence [m] (90 % CI) | within ±0.15 m: model / persistence "
@@ -202,11 +227,12 @@ def render_card(card: dict) -> str:
                 f"{100 * ref['within_0_15']:.1f} % "
                 f"| {100 * mine['coverage_p10_p90']:.1f} % |"
             )
-    lines += [
-        "",
-        "Against CWC's official forecasts on matched pairs (1-24 h; interval over",
-        "station-days):",
-        "",
+    return lines
+
+
+def _official_table(card: dict) -> list[str]:
+    """Build the Markdown rows of the model against CWC's forecasts per set."""
+    lines = [
         (
             "| set | pairs | stations | CWC MAE [m] | model MAE [m] | within ±0.15 m: "
             "CWC / model | model − CWC [m] (90 % CI) |"
@@ -225,16 +251,7 @@ def render_card(card: dict) -> str:
             f"{100 * entry['argus_within_0_15']:.1f} % "
             f"| {entry['argus_minus_cwc_mae_m']:+.3f} ({low:+.3f}, {high:+.3f}) |"
         )
-    lines += ["", "Share of forecast rows per serving model:", ""]
-    lines += [
-        f"- {model}: {share:.3f}" for model, share in card["served_share"].items()
-    ]
-    failures = [f"{s}: {f}" for s, fs in card["failures"].items() for f in fs]
-    lines += ["", "Promotion rule failures:" if failures else "Promotion rule: met."]
-    lines += [f"- {failure}" for failure in failures]
-    for caveat in card.get("caveats", []):
-        lines += ["", caveat]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _skill_rows(scored: pd.DataFrame) -> pd.DataFrame:

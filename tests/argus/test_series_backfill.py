@@ -1,4 +1,4 @@
-"""A cycle with no recent history asks CWC for days of series, then only hours."""
+"""A cycle with no recent history requests days of CWC series, then only hours."""
 
 # The fake's fixture is imported, so pytest finds it; test arguments of the
 # same name are its uses, not redefinitions.

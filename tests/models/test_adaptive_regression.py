@@ -43,7 +43,7 @@ def _synthetic(hours: int, *, daily_amplitude_m: float) -> pd.DataFrame:
     return pd.DataFrame({"station_code": "X-1", "observed_at": times, "level_m": level})
 
 
-def test_daily_cycle_is_forecast_where_persistence_misses_it():
+def test_daily_cycle_beats_persistence():
     history = _synthetic(240, daily_amplitude_m=0.5)
     forecaster = AdaptiveRegressionForecaster(version="t")
 
@@ -60,7 +60,7 @@ def test_daily_cycle_is_forecast_where_persistence_misses_it():
     assert (forecast["p50_m"] <= forecast["p90_m"]).all()
 
 
-def test_short_history_falls_back_to_the_baseline_and_says_so():
+def test_short_history_serves_the_baseline():
     history = _synthetic(60, daily_amplitude_m=0.2)
 
     forecast = AdaptiveRegressionForecaster().predict(history, issued_at=ISSUED)
@@ -91,7 +91,7 @@ def test_real_levels_served_without_look_ahead(hourly):
     assert (forecast["p50_m"] <= forecast["p90_m"]).all()
 
 
-def test_unknown_station_is_forecast_without_a_reference_row(hourly):
+def test_unknown_station_is_forecast(hourly):
     levels, stations = hourly
     seen = levels[levels["observed_at"] <= ISSUED].copy()
     seen.loc[seen["station_code"] == "002-MBDGHY", "station_code"] = "999-NEW"
@@ -105,7 +105,7 @@ def test_unknown_station_is_forecast_without_a_reference_row(hourly):
     }
 
 
-def test_upstream_gauges_are_on_the_same_river_and_higher():
+def test_upstream_same_river_higher_level():
     codes = np.array(["LOW", "MID", "HIGH", "OTHER"], dtype=object)
     levels = np.array([[10.0, 10.1], [20.0, 20.2], [30.0, 30.1], [40.0, 40.0]])
     stations = pd.DataFrame(

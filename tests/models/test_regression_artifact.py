@@ -81,7 +81,7 @@ def test_winner_everywhere_is_promoted():
     assert "Verdict: **promoted**" in render_card({**card, "name": "x"})
 
 
-def test_one_lost_bucket_on_held_out_time_blocks_promotion():
+def test_lost_bucket_blocks_promotion():
     holdout_from = START + pd.Timedelta(hours=28)
 
     card = evaluate(
